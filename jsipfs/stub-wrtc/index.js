@@ -1,0 +1,1 @@
+throw new Error('webrtc is not available in this build')

@@ -1,0 +1,195 @@
+"""HTTP endpoints (DESIGN: "HTTP API"). Handlers translate; the pipeline does the work."""
+
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from crypto import CryptoError, parse_cid, sign_envelope
+from node.envelope import (
+    MAX_ENVELOPE_BYTES,
+    InvalidMessage,
+    now_ms,
+    parse_json_object,
+    unsigned_from_plain,
+    verify,
+)
+from node.errors import ApiError
+from node.outbox import backoff_ms
+from node.pipeline import Delivery, delivery_json
+from node.reputation import reputation
+from node.services import NodeServices
+from node.settings import BOARD_PATTERN
+from node.status import node_status
+from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+def services_of(request: Request) -> NodeServices:
+    return request.app.state.services
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read at most ``limit`` bytes; a larger body is refused without reading it whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"body is over {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _invalid(exc: InvalidMessage) -> ApiError:
+    status = 413 if exc.code == "too_large" else 400
+    return ApiError(status, exc.code, exc.detail)
+
+
+def _require_token(request: Request, tokens: frozenset[str]) -> None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "an unsigned message needs an API token (Authorization: Bearer …);"
+            " or sign the envelope yourself and send it with its sig",
+        )
+    token = header[7:].strip().encode()
+    if not any(hmac.compare_digest(token, allowed.encode()) for allowed in tokens):
+        raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def status(request: Request) -> JSONResponse:
+    return JSONResponse(await node_status(services_of(request)))
+
+
+async def broadcast(request: Request) -> JSONResponse:
+    services = services_of(request)
+    body = await read_body(request, MAX_ENVELOPE_BYTES)
+    try:
+        obj = parse_json_object(body)
+        if "sig" in obj:
+            verified = verify(obj, new_post=True)
+        else:
+            _require_token(request, services.settings.api_tokens)
+            now = now_ms()
+            unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
+            verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
+    except InvalidMessage as exc:
+        raise _invalid(exc) from None
+    cid = str(verified.cid)
+    if not services.pipeline.accept(verified):
+        stored = services.index.get(cid)
+        pinned = bool(stored and stored.pinned)
+        delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
+        return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
+    try:
+        delivery = await services.pipeline.deliver(cid)
+    except IpfsError as exc:
+        level = logging.INFO if isinstance(exc, IpfsUnavailable) else logging.WARNING
+        log.log(level, "broadcast %s queued: %s", cid, exc)
+        services.index.outbox_reschedule(cid, now_ms() + backoff_ms(0), str(exc))
+        return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
+    return JSONResponse(delivery_json(cid, delivery, duplicate=False))
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", str(DEFAULT_PAGE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(400, "bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+def board_param(request: Request) -> str:
+    board = request.query_params.get("board") or services_of(request).settings.boards[0]
+    if not BOARD_PATTERN.fullmatch(board):
+        raise ApiError(400, "invalid_board", "board must match [a-z0-9-]{1,64}")
+    return board
+
+
+async def list_messages(request: Request) -> JSONResponse:
+    services = services_of(request)
+    board = board_param(request)
+    try:
+        page = services.index.list_board(board, _limit(request), request.query_params.get("before"))
+    except InvalidCursor as exc:
+        raise ApiError(400, "bad_cursor", str(exc)) from None
+    return JSONResponse(
+        {
+            "board": board,
+            "messages": [m.to_json() for m in page.messages],
+            "nextCursor": page.next_cursor,
+        }
+    )
+
+
+async def get_message(request: Request) -> JSONResponse:
+    try:
+        cid = str(parse_cid(request.path_params["cid"]))
+    except CryptoError as exc:
+        raise ApiError(400, "bad_cid", f"not a CID: {exc}") from None
+    stored = services_of(request).index.get(cid)
+    if stored is None:
+        raise ApiError(404, "not_found", f"no message {cid} on this node")
+    return JSONResponse(stored.to_json())
+
+
+def _iso(ms: int) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z") if ms else None
+
+
+async def peers(request: Request) -> JSONResponse:
+    services = services_of(request)
+    snapshot = await services.monitor.snapshot()
+    stats = services.index.peer_stats()
+    seen_now = now_ms()
+    result: list[dict[str, Any]] = []
+    listed: set[str] = set()
+    for peer in snapshot.peers:
+        if peer.peer_id in listed:
+            continue
+        listed.add(peer.peer_id)
+        result.append(
+            _peer_json(
+                peer.peer_id,
+                f"{peer.multiaddr}/p2p/{peer.peer_id}",
+                True,
+                stats.get(peer.peer_id),
+                seen_now,
+            )
+        )
+    for peer_id, peer_stats in stats.items():
+        if peer_id not in listed:
+            result.append(_peer_json(peer_id, None, False, peer_stats, None))
+    return JSONResponse({"peers": result, "count": len(listed)})
+
+
+def _peer_json(
+    peer_id: str, multiaddr: str | None, connected: bool, stats: Any, seen_now: int | None
+) -> dict[str, Any]:
+    last_seen = max(stats.last_seen if stats else 0, seen_now or 0)
+    return {
+        "id": peer_id,
+        "multiaddr": multiaddr,
+        "connected": connected,
+        "reputation": reputation(stats),
+        "lastSeen": _iso(last_seen),
+        "messagesRelayed": stats.valid if stats else 0,
+        "invalidMessages": stats.invalid if stats else 0,
+        "firstDeliveries": stats.first_deliveries if stats else 0,
+        "invalidReasons": stats.invalid_reasons if stats else {},
+    }

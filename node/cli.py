@@ -1,0 +1,137 @@
+"""``python -m node serve | keygen | post | status``."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from crypto import CryptoError, NodeKey, sign_envelope
+from node.envelope import now_ms
+from node.settings import Settings, SettingsError
+
+log = logging.getLogger("node")
+
+DEFAULT_USER_KEY = Path.home() / ".onusone" / "user.key"
+
+
+def _node_url(args: argparse.Namespace) -> str:
+    return args.node or f"http://127.0.0.1:{os.environ.get('PORT', '8888')}"
+
+
+def _daemon_answers(api: str) -> bool:
+    from storage.ipfs import api_url
+
+    try:
+        return httpx.post(f"{api_url(api)}/api/v0/id", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import uvicorn
+
+    from node.app import create_app
+    from node.local_ipfs import LocalIpfsDaemon
+
+    settings = Settings.from_env()
+    daemon = None
+    if not settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
+        daemon = LocalIpfsDaemon(settings.data_dir.resolve() / "ipfs-repo")
+        log.warning(
+            "no IPFS daemon answers at %s and IPFS_API is not set: starting a local js-ipfs"
+            " daemon (repo %s, 127.0.0.1 only, no bootstrap). Set IPFS_API to use your Kubo.",
+            settings.ipfs_api,
+            daemon.repo_dir,
+        )
+        daemon.start()
+        settings = dataclasses.replace(settings, ipfs_api=daemon.api_multiaddr)
+        log.info("local js-ipfs daemon ready at %s (peer %s)", daemon.api_url, daemon.peer_id)
+    try:
+        host = os.environ.get("HOST", "127.0.0.1")
+        uvicorn.run(create_app(settings), host=host, port=settings.port, log_level="info")
+    finally:
+        if daemon is not None:
+            daemon.stop()
+    return 0
+
+
+def keygen(args: argparse.Namespace) -> int:
+    path = Path(args.out)
+    if path.exists():
+        print(f"{path} exists; not overwriting it", file=sys.stderr)
+        return 1
+    key = NodeKey.generate()
+    key.save(path)
+    print(json.dumps({"keyFile": str(path), "pubkey": key.public_hex}))
+    return 0
+
+
+def post(args: argparse.Namespace) -> int:
+    key = NodeKey.load(Path(args.key))
+    unsigned = {
+        "v": 1,
+        "type": "message",
+        "board": args.board,
+        "content": args.text,
+        "author": args.author,
+        "ts": now_ms(),
+    }
+    if args.parent:
+        unsigned["parent"] = args.parent
+    envelope = sign_envelope(unsigned, key)
+    response = httpx.post(f"{_node_url(args)}/api/broadcast", json=envelope, timeout=30)
+    print(json.dumps(response.json(), indent=2))
+    return 0 if response.status_code < 400 else 1
+
+
+def status(args: argparse.Namespace) -> int:
+    response = httpx.get(f"{_node_url(args)}/api/status", timeout=10)
+    print(json.dumps(response.json(), indent=2))
+    return 0 if response.status_code == 200 else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m node", description="OnusOne content node")
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the node (HTTP API on PORT, default 8888)").set_defaults(
+        run=serve
+    )
+
+    p = commands.add_parser("keygen", help="create your own Ed25519 key file (mode 0600)")
+    p.add_argument("--out", default=str(DEFAULT_USER_KEY))
+    p.set_defaults(run=keygen)
+
+    p = commands.add_parser("post", help="sign a message locally with your key and post it")
+    p.add_argument("text")
+    p.add_argument("--board", default="general")
+    p.add_argument("--author", default=os.environ.get("USER", "anonymous"))
+    p.add_argument("--key", default=str(DEFAULT_USER_KEY))
+    p.add_argument("--parent", help="CID of the message replied to")
+    p.add_argument("--node", help="node URL (default http://127.0.0.1:$PORT)")
+    p.set_defaults(run=post)
+
+    p = commands.add_parser("status", help="print a node's /api/status")
+    p.add_argument("--node", help="node URL (default http://127.0.0.1:$PORT)")
+    p.set_defaults(run=status)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (SettingsError, CryptoError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"error: cannot reach the node: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,106 @@
+"""The broadcast pipeline: accept → index + outbox → add + pin → announce → done.
+
+A message is durable once ``accept`` returns (index and outbox are written in one transaction);
+everything after that may fail and is retried by the outbox worker until it succeeds.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from crypto import Cid, canonical_bytes, parse_cid
+from node.announcement import message_announcement, topic_for
+from node.envelope import VerifiedEnvelope, now_ms
+from node.events import MessageBus
+from storage.errors import IpfsError, NoPubsubPeers
+from storage.index import MessageIndex, NewMessage, StoredMessage
+from storage.ipfs import IpfsClient
+
+log = logging.getLogger(__name__)
+
+# The request that accepted a message delivers it itself; the outbox worker steps in only if
+# that request failed or the process died, so both never announce the same message at once.
+OUTBOX_GRACE_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    pinned: bool
+    announced: bool
+    broadcast_to: int
+
+
+class BroadcastPipeline:
+    def __init__(self, index: MessageIndex, ipfs: IpfsClient, bus: MessageBus) -> None:
+        self.index = index
+        self.ipfs = ipfs
+        self.bus = bus
+
+    def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
+        """Store the message and its pending delivery; False when it was already known."""
+        received = now_ms()
+        message = NewMessage(str(verified.cid), verified.envelope, source, received)
+        (is_new,) = self.index.add([message], outbox_at=received + OUTBOX_GRACE_MS)
+        if is_new:
+            stored = self.index.get(message.cid)
+            if stored is not None:
+                self.bus.publish_message(stored)
+        return is_new
+
+    async def deliver(self, cid: str) -> Delivery:
+        """Pin and announce a stored message, then clear it from the outbox.
+
+        Raises ``IpfsError`` (or ``IpfsUnavailable``) and leaves the outbox entry in place when
+        the daemon cannot do its part.
+        """
+        stored = self.index.get(cid)
+        if stored is None:
+            self.index.outbox_done(cid)
+            raise IpfsError(f"outbox entry {cid} has no stored message")
+        delivery = await self._pin_and_announce(stored)
+        self.index.outbox_done(cid)
+        return delivery
+
+    async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
+        expected: Cid = parse_cid(stored.cid)
+        data = canonical_bytes(stored.envelope)
+        added = await self.ipfs.add(data)
+        if added.to_bytes() != expected.to_bytes():
+            raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
+        self.index.mark_pinned(stored.cid)
+        topic = topic_for(stored.board)
+        try:
+            await self.ipfs.publish(topic, message_announcement(expected, stored.envelope))
+        except NoPubsubPeers:
+            # Nobody subscribes right now; peers that join later catch up from head manifests.
+            log.info(
+                "no pubsub peers on %s; %s is pinned and will reach peers by sync",
+                topic,
+                stored.cid,
+            )
+            return Delivery(pinned=True, announced=False, broadcast_to=0)
+        peers = await self.ipfs.pubsub_peers(topic)
+        return Delivery(pinned=True, announced=True, broadcast_to=len(peers))
+
+
+def delivery_json(cid: str, delivery: Delivery | None, duplicate: bool) -> dict[str, Any]:
+    if delivery is None:
+        body: dict[str, Any] = {
+            "success": True,
+            "cid": cid,
+            "queued": True,
+            "broadcastTo": 0,
+            "pinned": False,
+            "announced": False,
+        }
+    else:
+        body = {
+            "success": True,
+            "cid": cid,
+            "broadcastTo": delivery.broadcast_to,
+            "pinned": delivery.pinned,
+            "announced": delivery.announced,
+        }
+    if duplicate:
+        body["duplicate"] = True
+    return body

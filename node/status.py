@@ -1,0 +1,43 @@
+"""The ``/api/status`` document: every field the prototype had, each one computed."""
+
+import time
+from typing import Any
+
+from node import __version__
+from node.health import network_health
+from node.services import NodeServices
+
+MB = 1_000_000
+
+
+async def node_status(services: NodeServices) -> dict[str, Any]:
+    snapshot = await services.monitor.snapshot()
+    subscriptions = services.subscription_states()
+    backlog = services.index.outbox_size()
+    connected = len({p.peer_id for p in snapshot.peers})
+    storage_bytes = snapshot.repo_bytes + services.index.size_bytes()
+    ipfs: dict[str, Any] = {"reachable": snapshot.reachable, "api": services.ipfs.base_url}
+    if snapshot.info is not None:
+        ipfs.update(
+            version=snapshot.info.version, peerId=snapshot.info.peer_id, agent=snapshot.info.agent
+        )
+    else:
+        ipfs.update(version=None, peerId=None, error=snapshot.error)
+    return {
+        "nodeId": services.key.public_hex,
+        "connectedPeers": connected,
+        "networkHealth": network_health(
+            snapshot.reachable,
+            connected,
+            backlog,
+            all(state == "subscribed" for state in subscriptions.values()),
+        ),
+        "messagesSynced": services.index.count(),
+        "storageUsed": round(storage_bytes / MB, 2),
+        "ipfs": ipfs,
+        "uptime": round(time.time() - services.started_at, 1),
+        "boards": services.settings.boards,
+        "subscriptions": subscriptions,
+        "outbox": backlog,
+        "version": __version__,
+    }

@@ -1,0 +1,14 @@
+class IpfsError(Exception):
+    """The daemon answered, but with an error or with something we cannot read."""
+
+
+class IpfsUnavailable(IpfsError):
+    """The daemon could not be reached in time: connection refused, reset or timed out."""
+
+
+class NoPubsubPeers(IpfsError):
+    """Publish failed because no peer subscribes to the topic (js-ipfs ``InsufficientPeers``)."""
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this index did not hand out."""

@@ -1,0 +1,140 @@
+"""The message index port: what the node needs from a store of envelopes, whatever the store.
+
+SQLite (one file, the default) and DynamoDB (on Lambda) implement it; the same contract tests
+run against both.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from storage.errors import InvalidCursor
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    cid: str
+    envelope: dict[str, Any]
+    received_at: int
+    source: str
+    pinned: bool = False
+
+    @property
+    def board(self) -> str:
+        return str(self.envelope["board"])
+
+    @property
+    def ts(self) -> int:
+        return int(self.envelope["ts"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cid": self.cid,
+            "envelope": self.envelope,
+            "receivedAt": self.received_at,
+            "source": self.source,
+            "pinned": self.pinned,
+        }
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A verified envelope on its way into the index."""
+
+    cid: str
+    envelope: dict[str, Any]
+    source: str
+    received_at: int
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[StoredMessage]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    cid: str
+    attempts: int
+    next_attempt_at: int
+    last_error: str = ""
+
+
+@dataclass
+class PeerStats:
+    """What one libp2p peer relayed to us; reputation is computed from it in node/."""
+
+    peer_id: str
+    valid: int = 0
+    invalid: int = 0
+    first_deliveries: int = 0
+    first_seen: int = 0
+    last_seen: int = 0
+    invalid_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class MessageIndex(Protocol):
+    def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
+        """Store envelopes by CID; True for each one that was new. With ``outbox_at`` (ms) the
+        new ones also go into the outbox, due at that time, in the same transaction, so an
+        accepted message is never stored without its pending pin and announcement."""
+
+    def get(self, cid: str) -> StoredMessage | None: ...
+
+    def has(self, cid: str) -> bool: ...
+
+    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+        """Newest first (by ``ts``); ``before`` is a cursor from a previous page."""
+
+    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+        """Messages in the order this node received them, oldest first, after ``since`` (a
+        cursor from ``list_since`` or ``latest_cursor``; None means from the beginning).
+        ``next_cursor`` is the position after the last one returned (or ``since`` when none
+        are), so a live client that reconnects with it misses nothing."""
+
+    def latest_cursor(self, board: str) -> str | None:
+        """The ``list_since`` position after the newest message received on the board."""
+
+    def count(self, board: str | None = None) -> int: ...
+
+    def mark_pinned(self, cid: str) -> None: ...
+
+    def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]: ...
+
+    def outbox_reschedule(self, cid: str, next_attempt_at: int, error: str) -> None: ...
+
+    def outbox_done(self, cid: str) -> None: ...
+
+    def outbox_size(self) -> int: ...
+
+    def record_peer(self, stats: PeerStats) -> None:
+        """Add the counters in ``stats`` to the stored ones (reasons too) and update times."""
+
+    def peer_stats(self) -> dict[str, PeerStats]: ...
+
+    def meta_get(self, key: str) -> str | None:
+        """Small node state that must survive restarts (for example a board's head CID)."""
+
+    def meta_set(self, key: str, value: str) -> None: ...
+
+    def size_bytes(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not one this node handed out") from exc
+    if not isinstance(values, list) or len(values) != length:
+        raise InvalidCursor("cursor is not one this node handed out")
+    return values

@@ -1,0 +1,241 @@
+"""``MessageIndex`` in one SQLite file (WAL), the default store."""
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from storage.errors import InvalidCursor
+from storage.index import (
+    NewMessage,
+    OutboxItem,
+    Page,
+    PeerStats,
+    StoredMessage,
+    decode_cursor,
+    encode_cursor,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    cid TEXT NOT NULL UNIQUE,
+    board TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    envelope TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    pinned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_board_ts ON messages (board, ts DESC, seq DESC);
+CREATE TABLE IF NOT EXISTS outbox (
+    cid TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS messages_board_seq ON messages (board, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS peers (
+    peer_id TEXT PRIMARY KEY,
+    valid INTEGER NOT NULL DEFAULT 0,
+    invalid INTEGER NOT NULL DEFAULT 0,
+    first_deliveries INTEGER NOT NULL DEFAULT 0,
+    first_seen INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER NOT NULL DEFAULT 0,
+    invalid_reasons TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+_COLUMNS = "cid, envelope, received_at, source, pinned"
+
+
+def _row_to_message(row: tuple) -> StoredMessage:
+    cid, envelope, received_at, source, pinned = row
+    return StoredMessage(cid, json.loads(envelope), received_at, source, bool(pinned))
+
+
+class SqliteMessageIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
+        added = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for m in messages:
+                    cursor = self._db.execute(
+                        "INSERT OR IGNORE INTO messages"
+                        " (cid, board, ts, envelope, received_at, source)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            m.cid,
+                            m.envelope["board"],
+                            m.envelope["ts"],
+                            json.dumps(m.envelope, separators=(",", ":"), ensure_ascii=False),
+                            m.received_at,
+                            m.source,
+                        ),
+                    )
+                    is_new = cursor.rowcount == 1
+                    if is_new and outbox_at is not None:
+                        self._db.execute(
+                            "INSERT OR IGNORE INTO outbox (cid, next_attempt_at) VALUES (?, ?)",
+                            (m.cid, outbox_at),
+                        )
+                    added.append(is_new)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return added
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _write(self, sql: str, params: tuple = ()) -> None:
+        with self._lock:
+            self._db.execute(sql, params)
+
+    def get(self, cid: str) -> StoredMessage | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE cid = ?", (cid,))
+        return _row_to_message(rows[0]) if rows else None
+
+    def has(self, cid: str) -> bool:
+        return bool(self._query("SELECT 1 FROM messages WHERE cid = ?", (cid,)))
+
+    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+        if before is None:
+            rows = self._query(
+                f"SELECT {_COLUMNS}, ts, seq FROM messages WHERE board = ?"
+                " ORDER BY ts DESC, seq DESC LIMIT ?",
+                (board, limit),
+            )
+        else:
+            ts, seq = decode_cursor(before, 2)
+            if not isinstance(ts, int) or not isinstance(seq, int):
+                raise InvalidCursor("cursor is not one this node handed out")
+            rows = self._query(
+                f"SELECT {_COLUMNS}, ts, seq FROM messages WHERE board = ? AND (ts, seq) < (?, ?)"
+                " ORDER BY ts DESC, seq DESC LIMIT ?",
+                (board, ts, seq, limit),
+            )
+        messages = [_row_to_message(row[:5]) for row in rows]
+        next_cursor = encode_cursor(list(rows[-1][5:])) if len(rows) == limit else None
+        return Page(messages, next_cursor)
+
+    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+        after = 0
+        if since is not None:
+            (after,) = decode_cursor(since, 1)
+            if not isinstance(after, int):
+                raise InvalidCursor("cursor is not one this node handed out")
+        rows = self._query(
+            f"SELECT {_COLUMNS}, seq FROM messages WHERE board = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (board, after, limit),
+        )
+        last = rows[-1][5] if rows else after
+        return Page([_row_to_message(row[:5]) for row in rows], encode_cursor([last]))
+
+    def latest_cursor(self, board: str) -> str | None:
+        rows = self._query("SELECT MAX(seq) FROM messages WHERE board = ?", (board,))
+        return encode_cursor([rows[0][0] or 0])
+
+    def count(self, board: str | None = None) -> int:
+        if board is None:
+            return self._query("SELECT COUNT(*) FROM messages")[0][0]
+        return self._query("SELECT COUNT(*) FROM messages WHERE board = ?", (board,))[0][0]
+
+    def mark_pinned(self, cid: str) -> None:
+        self._write("UPDATE messages SET pinned = 1 WHERE cid = ?", (cid,))
+
+    def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]:
+        rows = self._query(
+            "SELECT cid, attempts, next_attempt_at, last_error FROM outbox"
+            " WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            (now_ms, limit),
+        )
+        return [OutboxItem(*row) for row in rows]
+
+    def outbox_reschedule(self, cid: str, next_attempt_at: int, error: str) -> None:
+        self._write(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE cid = ?",
+            (next_attempt_at, error[:500], cid),
+        )
+
+    def outbox_done(self, cid: str) -> None:
+        self._write("DELETE FROM outbox WHERE cid = ?", (cid,))
+
+    def outbox_size(self) -> int:
+        return self._query("SELECT COUNT(*) FROM outbox")[0][0]
+
+    def record_peer(self, stats: PeerStats) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT invalid_reasons, first_seen FROM peers WHERE peer_id = ?",
+                    (stats.peer_id,),
+                ).fetchone()
+                reasons = json.loads(row[0]) if row else {}
+                for reason, n in stats.invalid_reasons.items():
+                    reasons[reason] = reasons.get(reason, 0) + n
+                first_seen = row[1] if row and row[1] else stats.first_seen or stats.last_seen
+                self._db.execute(
+                    "INSERT INTO peers (peer_id, valid, invalid, first_deliveries, first_seen,"
+                    " last_seen, invalid_reasons) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(peer_id) DO UPDATE SET valid = valid + excluded.valid,"
+                    " invalid = invalid + excluded.invalid,"
+                    " first_deliveries = first_deliveries + excluded.first_deliveries,"
+                    " first_seen = excluded.first_seen,"
+                    " last_seen = MAX(last_seen, excluded.last_seen),"
+                    " invalid_reasons = excluded.invalid_reasons",
+                    (
+                        stats.peer_id,
+                        stats.valid,
+                        stats.invalid,
+                        stats.first_deliveries,
+                        first_seen,
+                        stats.last_seen,
+                        json.dumps(reasons),
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def peer_stats(self) -> dict[str, PeerStats]:
+        rows = self._query(
+            "SELECT peer_id, valid, invalid, first_deliveries, first_seen, last_seen,"
+            " invalid_reasons FROM peers"
+        )
+        return {row[0]: PeerStats(*row[:6], invalid_reasons=json.loads(row[6])) for row in rows}
+
+    def meta_get(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
