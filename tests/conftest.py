@@ -1,0 +1,65 @@
+"""Fixtures for real components: js-ipfs daemons on 127.0.0.1, node processes, keys.
+
+Every daemon and node a test starts is stopped by the fixture that started it, by its PID.
+"""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crypto import NodeKey, sign_envelope
+from node.envelope import now_ms
+from node.local_ipfs import LocalIpfsDaemon
+from tests.support.processes import NodeProcess
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[[], LocalIpfsDaemon]]:
+    started: list[LocalIpfsDaemon] = []
+
+    def start() -> LocalIpfsDaemon:
+        daemon = LocalIpfsDaemon(tmp_path / f"ipfs-{len(started)}")
+        started.append(daemon)
+        return daemon.start()
+
+    yield start
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+def ipfs_daemon(daemon_factory: Callable[[], LocalIpfsDaemon]) -> LocalIpfsDaemon:
+    return daemon_factory()
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
+    started: list[NodeProcess] = []
+
+    def start(ipfs_api: str, env: dict[str, str] | None = None, name: str = "") -> NodeProcess:
+        node = NodeProcess(tmp_path / (name or f"node-{len(started)}"), ipfs_api, env)
+        started.append(node)
+        return node.start()
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def user_key() -> NodeKey:
+    return NodeKey.generate()
+
+
+def signed_envelope(key: NodeKey, content: str = "hello", board: str = "general", **extra) -> dict:
+    unsigned = {
+        "v": 1,
+        "type": "message",
+        "board": board,
+        "content": content,
+        "author": "alice",
+        "ts": now_ms(),
+        **extra,
+    }
+    return sign_envelope(unsigned, key)

@@ -1,0 +1,1 @@
+"""Real daemons and node processes for the tests, reused by benchmarks (``bench/``)."""

@@ -1,0 +1,99 @@
+"""Start and stop real js-ipfs daemons and real node processes (uvicorn on 127.0.0.1)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from node.local_ipfs import LocalIpfsDaemon, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def connect_daemons(a: LocalIpfsDaemon, b: LocalIpfsDaemon) -> None:
+    response = httpx.post(
+        f"{a.api_url}/api/v0/swarm/connect", params={"arg": b.swarm_multiaddr}, timeout=10
+    )
+    response.raise_for_status()
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class NodeProcess:
+    """``python -m node serve`` in its own process with its own DATA_DIR and port."""
+
+    def __init__(self, data_dir: Path, ipfs_api: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "IPFS_API": ipfs_api,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            **(env or {}),
+        }
+        self.log_path = data_dir.with_suffix(".node.log")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "NodeProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "node", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"node exited with {self.process.returncode}: {self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"node did not become healthy: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)
