@@ -38,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from node.app import create_app
     from node.local_ipfs import LocalIpfsDaemon
+    from node.services import NodeServices
 
     settings = Settings.from_env()
     daemon = None
@@ -52,9 +53,13 @@ def serve(args: argparse.Namespace) -> int:
         daemon.start()
         settings = dataclasses.replace(settings, ipfs_api=daemon.api_multiaddr)
         log.info("local js-ipfs daemon ready at %s (peer %s)", daemon.api_url, daemon.peer_id)
+    services = NodeServices.from_settings(settings)
+    if daemon is not None:
+        # uvicorn re-raises SIGTERM after its shutdown, so only lifespan shutdown runs reliably.
+        services.on_stop.append(daemon.stop)
     try:
         host = os.environ.get("HOST", "127.0.0.1")
-        uvicorn.run(create_app(settings), host=host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings, services), host=host, port=settings.port, log_level="info")
     finally:
         if daemon is not None:
             daemon.stop()
