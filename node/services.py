@@ -43,6 +43,7 @@ class NodeServices:
     outbox: OutboxWorker
     started_at: float = field(default_factory=time.time)
     subscription_states: Callable[[], dict[str, str]] = dict
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -77,3 +78,5 @@ class NodeServices:
         self._tasks.clear()
         await self.ipfs.aclose()
         self.index.close()
+        for callback in self.on_stop:
+            await asyncio.to_thread(callback)
