@@ -1,0 +1,1 @@
+"""Benchmarks: the node against a baseline measured in the same run on the same machine."""

@@ -1,0 +1,65 @@
+"""``python -m bench [--quick] [--only NAME ...]``: every row, one table, bench/results.json."""
+
+import argparse
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.api_load import api_rows
+from bench.broadcast import broadcast_rows
+from bench.env import BenchEnv, bench_env
+from bench.rows import Row, format_table
+from bench.scale import scale_rows
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+SUITES: dict[str, Callable[[BenchEnv, bool], list[Row]]] = {
+    "broadcast": broadcast_rows,
+    "api": api_rows,
+    "scale": scale_rows,
+}
+
+
+def run_suite(name: str, quick: bool) -> list[Row]:
+    started = time.monotonic()
+    try:
+        with bench_env() as env:
+            rows = SUITES[name](env, quick)
+    except Exception as exc:
+        traceback.print_exc()
+        rows = [
+            Row(
+                row=name,
+                node=None,
+                baseline=None,
+                unit="",
+                goal="",
+                holds=None,
+                note=f"failed: {type(exc).__name__}: {exc}",
+            )
+        ]
+    print(f"[bench] {name}: {time.monotonic() - started:.0f}s", flush=True)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller run of every row (< 2 min)")
+    parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run these suites only")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows: list[Row] = []
+    for name in args.only or list(SUITES):
+        rows += run_suite(name, args.quick)
+    print()
+    print(format_table(rows))
+    RESULTS.write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")
+    print(f"\nwrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
