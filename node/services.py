@@ -8,12 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import NodeKey
+from node.bootstrap import BootstrapDialer
 from node.events import MessageBus
+from node.heads import HeadPublisher
+from node.ingest import Ingestor
 from node.keys import load_node_key
+from node.listener import PubsubListener
+from node.mesh import MeshDoctor
 from node.monitor import DaemonMonitor
 from node.outbox import OutboxWorker
+from node.peerbook import PeerBook
 from node.pipeline import BroadcastPipeline
+from node.replicator import Replicator
 from node.settings import Settings
+from node.sync import HeadSyncer
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
@@ -41,6 +49,14 @@ class NodeServices:
     pipeline: BroadcastPipeline
     monitor: DaemonMonitor
     outbox: OutboxWorker
+    peerbook: PeerBook
+    replicator: Replicator
+    ingest: Ingestor
+    syncer: HeadSyncer
+    heads: HeadPublisher
+    listener: PubsubListener
+    mesh: MeshDoctor
+    bootstrap: BootstrapDialer
     started_at: float = field(default_factory=time.time)
     subscription_states: Callable[[], dict[str, str]] = dict
     on_stop: list[Callable[[], None]] = field(default_factory=list)
@@ -56,13 +72,55 @@ class NodeServices:
         monitor = DaemonMonitor(ipfs)
         outbox = OutboxWorker(pipeline)
         monitor.on_reachable.append(outbox.wake)
-        return cls(settings, key, index, ipfs, bus, pipeline, monitor, outbox)
+        peerbook = PeerBook(index)
+        replicator = Replicator(index, ipfs)
+        ingest = Ingestor(index, bus, peerbook, replicator)
+        syncer = HeadSyncer(ipfs, ingest, peerbook, settings.sync_depth)
+        ingest.on_head = syncer.offer
+        mesh = MeshDoctor(ipfs, settings.boards, settings.peers)
+        heads = HeadPublisher(
+            index, ipfs, key, settings.boards, bus, settings.head_interval, mesh.suspect
+        )
+        listener = PubsubListener(ipfs, settings.boards, ingest)
+        bootstrap = BootstrapDialer(ipfs, settings.peers)
+        services = cls(
+            settings,
+            key,
+            index,
+            ipfs,
+            bus,
+            pipeline,
+            monitor,
+            outbox,
+            peerbook,
+            replicator,
+            ingest,
+            syncer,
+            heads,
+            listener,
+            mesh,
+            bootstrap,
+        )
+        services.subscription_states = listener.states
+        return services
 
     def background_jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-        """Loops that run for the life of a long-running node (not on Lambda)."""
-        return [self.outbox.run, self._watch_daemon]
+        """Loops that run for the life of a long-running node (not on Lambda, which runs
+        ``node.sync.catch_up`` from its schedule instead)."""
+        jobs = [
+            self.outbox.run,
+            self._watch_daemon,
+            self.listener.run,
+            self.replicator.run,
+            self.peerbook.run,
+            self.heads.run,
+            self.mesh.run,
+        ]
+        if self.settings.peers:
+            jobs.append(self.bootstrap.run)
+        return jobs
 
-    async def _watch_daemon(self, interval: float = 2.0) -> None:
+    async def _watch_daemon(self, interval: float = 1.0) -> None:
         while True:
             await self.monitor.refresh()
             await asyncio.sleep(interval)
@@ -76,6 +134,8 @@ class NodeServices:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self.ingest.flush()
+        self.peerbook.flush()
         await self.ipfs.aclose()
         self.index.close()
         for callback in self.on_stop:
