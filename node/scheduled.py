@@ -1,0 +1,42 @@
+"""What the scheduled Lambda event does instead of the background loops of a long-running node:
+retry the outbox, then catch up from the network for a bounded window.
+
+A Lambda cannot hold a pubsub subscription open, so it misses announcements; the schedule opens
+a short window on the remote daemon to hear head manifests and fetch what this node lacks.
+"""
+
+import logging
+from typing import Any
+
+from node.services import NodeServices
+from storage.errors import IpfsError
+
+log = logging.getLogger(__name__)
+
+MAX_WINDOW_SECONDS = 20.0
+# Time kept back from the Lambda timeout for the outbox retry and for answering.
+SAFETY_SECONDS = 10.0
+
+
+def listen_window(remaining_ms: int | None) -> float:
+    """The catch-up window: at most ``MAX_WINDOW_SECONDS``, and always inside the timeout."""
+    if remaining_ms is None:
+        return MAX_WINDOW_SECONDS
+    return max(0.0, min(MAX_WINDOW_SECONDS, remaining_ms / 1000 - SAFETY_SECONDS))
+
+
+async def run_scheduled(services: NodeServices, listen_seconds: float) -> dict[str, Any]:
+    """Deliver every queued message now (the schedule is the retry clock, so backoff is
+    ignored), then sync. A daemon that is down is reported, not raised: the next run retries."""
+    from node.sync import catch_up  # the pubsub and manifest code only loads on this path
+
+    result: dict[str, Any] = {
+        "outboxDelivered": await services.outbox.run_once(ignore_backoff=True)
+    }
+    try:
+        result["caughtUp"] = await catch_up(services, listen_seconds) if listen_seconds else 0
+    except IpfsError as exc:
+        log.warning("scheduled catch-up failed: %s", exc)
+        result["caughtUp"], result["syncError"] = 0, str(exc)
+    result["outboxLeft"] = services.index.outbox_size()
+    return result

@@ -1,0 +1,439 @@
+"""``MessageIndex`` in one DynamoDB table, the store of a Lambda deployment.
+
+One table, overloaded keys (``pk`` only), two global secondary indexes:
+
+- message ``msg#<cid>``: the envelope (JSON text, so it comes back byte-for-byte), ``seq``,
+  ``pinned``; ``gsi1`` = (``board#<board>``, ``<ts>#<seq>``) lists a board newest first and
+  ``gsi2`` = (``board#<board>``, ``seq``) lists it in the order this node received it;
+- outbox entry ``outbox#<cid>``: ``gsi1`` = (``outbox``, ``<next_attempt_at>#<cid>``), due first;
+- peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>``;
+- counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
+
+A message, its outbox entry and the counters are written in one transaction conditioned on the
+message being new, so a duplicate changes nothing and counts stay exact without a Scan.
+"""
+
+import json
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from storage.errors import InvalidCursor
+from storage.index import (
+    NewMessage,
+    OutboxItem,
+    Page,
+    PeerStats,
+    StoredMessage,
+    decode_cursor,
+    encode_cursor,
+)
+
+# Zero-padded so that string order is number order (ts is non-negative, bounded by clock skew).
+_WIDTH = 20
+SIZE_CACHE_SECONDS = 60.0
+
+ATTRIBUTES = [
+    {"AttributeName": "pk", "AttributeType": "S"},
+    {"AttributeName": "gsi1pk", "AttributeType": "S"},
+    {"AttributeName": "gsi1sk", "AttributeType": "S"},
+    {"AttributeName": "gsi2pk", "AttributeType": "S"},
+    {"AttributeName": "gsi2sk", "AttributeType": "N"},
+]
+KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
+GLOBAL_INDEXES = [
+    {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    for name in ("gsi1", "gsi2")
+]
+
+
+def create_table(table_name: str) -> None:
+    """Create the table as serverless.yml declares it (tests and local use) and wait for it."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=table_name,
+        AttributeDefinitions=ATTRIBUTES,
+        KeySchema=KEY_SCHEMA,
+        GlobalSecondaryIndexes=GLOBAL_INDEXES,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=table_name)
+
+
+def _pad(number: int) -> str:
+    return f"{number:0{_WIDTH}d}"
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _int(item: dict[str, Any], name: str) -> int:
+    return int(item[name]["N"]) if name in item else 0
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def _int_cursor(cursor: str, length: int) -> list[int]:
+    values = decode_cursor(cursor, length)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        raise InvalidCursor("cursor is not one this node handed out")
+    return values
+
+
+def _to_message(item: dict[str, Any]) -> StoredMessage:
+    return StoredMessage(
+        cid=item["cid"]["S"],
+        envelope=json.loads(item["envelope"]["S"]),
+        received_at=_int(item, "received_at"),
+        source=item["source"]["S"],
+        pinned=item.get("pinned", {}).get("BOOL", False),
+    )
+
+
+def _to_peer(item: dict[str, Any]) -> PeerStats:
+    return PeerStats(
+        peer_id=item["peer_id"]["S"],
+        valid=_int(item, "valid"),
+        invalid=_int(item, "invalid"),
+        first_deliveries=_int(item, "first_deliveries"),
+        first_seen=_int(item, "first_seen"),
+        last_seen=_int(item, "last_seen"),
+        invalid_reasons=json.loads(item.get("invalid_reasons", {}).get("S", "{}")),
+    )
+
+
+class DynamoMessageIndex:
+    def __init__(self, table_name: str) -> None:
+        self.table = table_name
+        self._db = boto3.client("dynamodb")
+        self._size: tuple[float, int] = (0.0, 0)
+
+    def _key(self, pk: str) -> dict[str, Any]:
+        return {"TableName": self.table, "Key": {"pk": _s(pk)}}
+
+    def _update_existing(self, pk: str, expression: str, values: dict[str, Any]) -> None:
+        """Update an item only if it exists (like SQL ``UPDATE … WHERE``: a no-op otherwise)."""
+        try:
+            self._db.update_item(
+                **self._key(pk),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    def _query(self, limit: int | None, **kwargs: Any) -> list[dict[str, Any]]:
+        """Up to ``limit`` items (all with None), following DynamoDB's 1 MB pages."""
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while limit is None or len(items) < limit:
+            page_args = {"ExclusiveStartKey": start} if start else {}
+            if limit is not None:
+                page_args["Limit"] = limit - len(items)
+            page = self._db.query(TableName=self.table, **kwargs, **page_args)
+            items.extend(page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return items
+
+    def _next_seq(self, board: str) -> int:
+        result = self._db.update_item(
+            **self._key(f"counter#board#{board}"),
+            UpdateExpression="ADD seq :one",
+            ExpressionAttributeValues={":one": _n(1)},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["seq"]["N"])
+
+    def _count_one(self, pk: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                **self._key(pk),
+                "UpdateExpression": "ADD messages :one",
+                "ExpressionAttributeValues": {":one": _n(1)},
+            }
+        }
+
+    def _add_one(self, m: NewMessage, outbox_at: int | None) -> bool:
+        # Duplicates are the common case on pubsub (every peer relays): a read is cheaper than
+        # a sequence number and a failed transaction. The transaction's condition still
+        # decides when two writers race.
+        if self.has(m.cid):
+            return False
+        board = str(m.envelope["board"])
+        seq = self._next_seq(board)
+        ts = int(m.envelope["ts"])
+        item = {
+            "pk": _s(f"msg#{m.cid}"),
+            "cid": _s(m.cid),
+            "envelope": _s(json.dumps(m.envelope, separators=(",", ":"), ensure_ascii=False)),
+            "received_at": _n(m.received_at),
+            "source": _s(m.source),
+            "pinned": {"BOOL": False},
+            "seq": _n(seq),
+            "gsi1pk": _s(f"board#{board}"),
+            "gsi1sk": _s(f"{_pad(ts)}#{_pad(seq)}"),
+            "gsi2pk": _s(f"board#{board}"),
+            "gsi2sk": _n(seq),
+        }
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            self._count_one(f"counter#board#{board}"),
+            self._count_one("counter#all"),
+        ]
+        if outbox_at is not None:
+            outbox = _outbox_item(m.cid, outbox_at)
+            writes.append({"Put": {"TableName": self.table, "Item": outbox}})
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
+        return [self._add_one(m, outbox_at) for m in messages]
+
+    def get(self, cid: str) -> StoredMessage | None:
+        item = self._db.get_item(**self._key(f"msg#{cid}"), ConsistentRead=True).get("Item")
+        return _to_message(item) if item else None
+
+    def has(self, cid: str) -> bool:
+        item = self._db.get_item(
+            **self._key(f"msg#{cid}"), ConsistentRead=True, ProjectionExpression="pk"
+        ).get("Item")
+        return item is not None
+
+    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+        condition = "gsi1pk = :board"
+        values: dict[str, Any] = {":board": _s(f"board#{board}")}
+        if before is not None:
+            ts, seq = _int_cursor(before, 2)
+            condition += " AND gsi1sk < :before"
+            values[":before"] = _s(f"{_pad(ts)}#{_pad(seq)}")
+        items = self._query(
+            limit,
+            IndexName="gsi1",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+        )
+        messages = [_to_message(item) for item in items]
+        next_cursor = None
+        if len(items) == limit:
+            next_cursor = encode_cursor([messages[-1].ts, _int(items[-1], "seq")])
+        return Page(messages, next_cursor)
+
+    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+        (after,) = _int_cursor(since, 1) if since is not None else (0,)
+        items = self._query(
+            limit,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :board AND gsi2sk > :after",
+            ExpressionAttributeValues={":board": _s(f"board#{board}"), ":after": _n(after)},
+        )
+        last = _int(items[-1], "seq") if items else after
+        return Page([_to_message(item) for item in items], encode_cursor([last]))
+
+    def latest_cursor(self, board: str) -> str | None:
+        items = self._db.query(
+            TableName=self.table,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :board",
+            ExpressionAttributeValues={":board": _s(f"board#{board}")},
+            ScanIndexForward=False,
+            Limit=1,
+        ).get("Items", [])
+        return encode_cursor([_int(items[0], "seq") if items else 0])
+
+    def count(self, board: str | None = None) -> int:
+        pk = "counter#all" if board is None else f"counter#board#{board}"
+        item = self._db.get_item(**self._key(pk), ConsistentRead=True).get("Item") or {}
+        return _int(item, "messages")
+
+    def mark_pinned(self, cid: str) -> None:
+        self._update_existing(f"msg#{cid}", "SET pinned = :yes", {":yes": {"BOOL": True}})
+
+    def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]:
+        items = self._query(
+            limit,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :outbox AND gsi1sk < :until",
+            ExpressionAttributeValues={":outbox": _s("outbox"), ":until": _s(_pad(now_ms + 1))},
+        )
+        return [
+            OutboxItem(
+                item["cid"]["S"],
+                _int(item, "attempts"),
+                _int(item, "next_attempt_at"),
+                item.get("last_error", {}).get("S", ""),
+            )
+            for item in items
+        ]
+
+    def outbox_reschedule(self, cid: str, next_attempt_at: int, error: str) -> None:
+        self._update_existing(
+            f"outbox#{cid}",
+            "SET next_attempt_at = :at, last_error = :error, gsi1sk = :sk ADD attempts :one",
+            {
+                ":at": _n(next_attempt_at),
+                ":error": _s(error[:500]),
+                ":sk": _s(f"{_pad(next_attempt_at)}#{cid}"),
+                ":one": _n(1),
+            },
+        )
+
+    def outbox_done(self, cid: str) -> None:
+        self._db.delete_item(**self._key(f"outbox#{cid}"))
+
+    def outbox_size(self) -> int:
+        """A Query of the outbox's own partition: the outbox is a short backlog, not a table."""
+        total, start = 0, None
+        while True:
+            page = self._db.query(
+                TableName=self.table,
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :outbox",
+                ExpressionAttributeValues={":outbox": _s("outbox")},
+                Select="COUNT",
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            total += page["Count"]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return total
+
+    def record_peer(self, stats: PeerStats) -> None:
+        """Read, merge, write back conditioned on the version read: concurrent Lambdas that
+        relay for the same peer retry instead of overwriting each other's counters."""
+        key = self._key(f"peer#{stats.peer_id}")
+        while True:
+            item = self._db.get_item(**key, ConsistentRead=True).get("Item")
+            merged = _merge_peer(_to_peer(item) if item else None, stats)
+            version = _int(item, "version") if item else 0
+            try:
+                self._db.put_item(
+                    TableName=self.table,
+                    Item=_peer_item(merged, version + 1),
+                    ConditionExpression="attribute_not_exists(pk) OR version = :version",
+                    ExpressionAttributeValues={":version": _n(version)},
+                )
+                return
+            except ClientError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+
+    def peer_stats(self) -> dict[str, PeerStats]:
+        items = self._query(
+            None,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :peers",
+            ExpressionAttributeValues={":peers": _s("peers")},
+        )
+        return {item["peer_id"]["S"]: _to_peer(item) for item in items}
+
+    def meta_get(self, key: str) -> str | None:
+        item = self._db.get_item(**self._key(f"meta#{key}"), ConsistentRead=True).get("Item")
+        return item["value"]["S"] if item else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        self._db.put_item(TableName=self.table, Item={"pk": _s(f"meta#{key}"), "value": _s(value)})
+
+    def size_bytes(self) -> int:
+        """DynamoDB's own estimate (refreshed by AWS about every six hours), cached briefly so
+        that a polled status endpoint does not hit the DescribeTable rate limit."""
+        taken_at, size = self._size
+        if not taken_at or time.monotonic() - taken_at > SIZE_CACHE_SECONDS:
+            table = self._db.describe_table(TableName=self.table)["Table"]
+            size = int(table.get("TableSizeBytes", 0))
+            self._size = (time.monotonic(), size)
+        return size
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _outbox_item(cid: str, next_attempt_at: int) -> dict[str, Any]:
+    return {
+        "pk": _s(f"outbox#{cid}"),
+        "cid": _s(cid),
+        "attempts": _n(0),
+        "next_attempt_at": _n(next_attempt_at),
+        "last_error": _s(""),
+        "gsi1pk": _s("outbox"),
+        "gsi1sk": _s(f"{_pad(next_attempt_at)}#{cid}"),
+    }
+
+
+def _merge_peer(old: PeerStats | None, new: PeerStats) -> PeerStats:
+    """The same merge as the SQLite upsert: counters add, reasons add, times widen."""
+    if old is None:
+        return PeerStats(
+            new.peer_id,
+            new.valid,
+            new.invalid,
+            new.first_deliveries,
+            new.first_seen or new.last_seen,
+            new.last_seen,
+            dict(new.invalid_reasons),
+        )
+    reasons = dict(old.invalid_reasons)
+    for reason, n in new.invalid_reasons.items():
+        reasons[reason] = reasons.get(reason, 0) + n
+    return PeerStats(
+        new.peer_id,
+        old.valid + new.valid,
+        old.invalid + new.invalid,
+        old.first_deliveries + new.first_deliveries,
+        old.first_seen or new.first_seen or new.last_seen,
+        max(old.last_seen, new.last_seen),
+        reasons,
+    )
+
+
+def _peer_item(stats: PeerStats, version: int) -> dict[str, Any]:
+    return {
+        "pk": _s(f"peer#{stats.peer_id}"),
+        "peer_id": _s(stats.peer_id),
+        "valid": _n(stats.valid),
+        "invalid": _n(stats.invalid),
+        "first_deliveries": _n(stats.first_deliveries),
+        "first_seen": _n(stats.first_seen),
+        "last_seen": _n(stats.last_seen),
+        "invalid_reasons": _s(json.dumps(stats.invalid_reasons)),
+        "version": _n(version),
+        "gsi1pk": _s("peers"),
+        "gsi1sk": _s(stats.peer_id),
+    }
