@@ -5,15 +5,15 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from node import api
+from node import api, dashboard, live, poll
 from node.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
 from node.services import NodeServices
 from node.settings import Settings
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
     return [
         Route("/health", api.health),
         Route("/api/status", api.status),
@@ -21,6 +21,10 @@ def routes() -> list[Route]:
         Route("/api/messages", api.list_messages),
         Route("/api/messages/{cid}", api.get_message),
         Route("/api/peers", api.peers),
+        Route("/api/poll", poll.poll),
+        WebSocketRoute("/ws", live.live_socket),
+        Route("/", dashboard.page),
+        Mount("/static", app=dashboard.static_files, name="static"),
     ]
 
 

@@ -1,0 +1,106 @@
+"""What every live client (WebSocket or long-poll) shares: a cap on how many are served at
+once, one status feed for all of them, and reading the board from a resume cursor."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.applications import Starlette
+
+from node.errors import ApiError
+from node.services import NodeServices
+from node.status import node_status
+from storage.errors import InvalidCursor
+from storage.index import MessageIndex, Page
+
+log = logging.getLogger(__name__)
+
+MAX_LIVE_CLIENTS = 200
+STATUS_INTERVAL = 2.0
+PAGE_SIZE = 50
+MAX_CURSOR_CHARS = 256
+
+
+def messages_after(index: MessageIndex, board: str, since: str | None) -> Page:
+    """The board's messages after ``since`` in receipt order; no ``since`` means "from now",
+    so a new client gets the cursor to resume from and no backlog."""
+    if since is None:
+        return Page([], index.latest_cursor(board))
+    if len(since) > MAX_CURSOR_CHARS:
+        raise ApiError(400, "bad_cursor", "since is not a cursor this node handed out")
+    try:
+        return index.list_since(board, since, PAGE_SIZE)
+    except InvalidCursor as exc:
+        raise ApiError(400, "bad_cursor", f"since: {exc}") from None
+
+
+def status_fingerprint(status: dict[str, Any]) -> dict[str, Any]:
+    """The status without the fields that change every second, to tell a real change."""
+    return {key: value for key, value in status.items() if key != "uptime"}
+
+
+class LiveHub:
+    """Counts live clients against ``max_clients`` and, while any WebSocket client listens,
+    publishes the node status on the bus whenever it changes (one computation per interval
+    for all clients, not one per connection)."""
+
+    def __init__(
+        self,
+        services: NodeServices,
+        max_clients: int = MAX_LIVE_CLIENTS,
+        status_interval: float = STATUS_INTERVAL,
+    ) -> None:
+        self.services = services
+        self.max_clients = max_clients
+        self.status_interval = status_interval
+        self.clients = 0
+        self._status_listeners = 0
+        self._feed: asyncio.Task[None] | None = None
+        self._last: dict[str, Any] | None = None
+
+    @contextlib.contextmanager
+    def slot(self, *, status: bool = False) -> Iterator[None]:
+        """Hold one of the live-client places; raises a 503 ``ApiError`` when none is free."""
+        if self.clients >= self.max_clients:
+            raise ApiError(
+                503,
+                "busy",
+                f"this node serves at most {self.max_clients} live clients at once; retry later",
+            )
+        self.clients += 1
+        if status:
+            self._status_listeners += 1
+            if self._feed is None:
+                self._feed = asyncio.create_task(self._publish_status(), name="live-status")
+        try:
+            yield
+        finally:
+            self.clients -= 1
+            if status:
+                self._status_listeners -= 1
+                if self._status_listeners == 0 and self._feed is not None:
+                    self._feed.cancel()
+                    self._feed = None
+
+    async def _publish_status(self) -> None:
+        while True:
+            try:
+                status = await node_status(self.services)
+            except Exception:
+                log.exception("live status feed: computing the node status failed")
+            else:
+                fingerprint = status_fingerprint(status)
+                if fingerprint != self._last:
+                    self._last = fingerprint
+                    self.services.bus.publish_status(status)
+            await asyncio.sleep(self.status_interval)
+
+
+def live_hub(app: Starlette) -> LiveHub:
+    """The app's hub, made on first use so the app factory needs no live-specific wiring."""
+    hub = getattr(app.state, "live_hub", None)
+    if hub is None:
+        hub = app.state.live_hub = LiveHub(app.state.services)
+    return hub
