@@ -10,15 +10,24 @@ from pathlib import Path
 
 from bench.api_load import api_rows
 from bench.broadcast import broadcast_rows
+from bench.cold_start import cold_start_rows
 from bench.env import BenchEnv, bench_env
+from bench.propagation import propagation_rows
 from bench.rows import Row, format_table
 from bench.scale import scale_rows
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
+
+def cold_start_suite(env: BenchEnv, quick: bool) -> list[Row]:
+    return [Row(**row) for row in cold_start_rows(quick)]
+
+
 SUITES: dict[str, Callable[[BenchEnv, bool], list[Row]]] = {
     "broadcast": broadcast_rows,
+    "propagation": propagation_rows,
     "api": api_rows,
+    "cold-start": cold_start_suite,
     "scale": scale_rows,
 }
 

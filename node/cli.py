@@ -59,7 +59,13 @@ def serve(args: argparse.Namespace) -> int:
         services.on_stop.append(daemon.stop)
     try:
         host = os.environ.get("HOST", "127.0.0.1")
-        uvicorn.run(create_app(settings, services), host=host, port=settings.port, log_level="info")
+        uvicorn.run(
+            create_app(settings, services),
+            host=host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=5,
+        )
     finally:
         if daemon is not None:
             daemon.stop()
