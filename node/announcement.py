@@ -9,9 +9,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import Cid
+from crypto import Cid, CryptoError, parse_cid
+from node.envelope import InvalidMessage
 
 MAX_ANNOUNCEMENT_BYTES = 96 * 1024
+KINDS = {"message", "head"}
 
 
 def topic_for(board: str) -> str:
@@ -33,6 +35,36 @@ def head_announcement(board: str, cid: Cid) -> bytes:
 @dataclass(frozen=True)
 class Announcement:
     kind: str
-    cid: str
+    cid: Cid
     envelope: dict[str, Any] | None = None
     board: str | None = None
+
+
+def parse_announcement(data: bytes, board: str) -> Announcement:
+    """Size first (before any parsing), then shape; raises ``InvalidMessage`` with a stable code.
+
+    ``board`` is the board of the topic it arrived on: an announcement for another board is
+    refused, so a peer cannot smuggle messages into a board through a different topic.
+    """
+    if len(data) > MAX_ANNOUNCEMENT_BYTES:
+        raise InvalidMessage("too_large", f"announcement is over {MAX_ANNOUNCEMENT_BYTES} bytes")
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidMessage("invalid_json", "announcement is not JSON") from None
+    if not isinstance(obj, dict) or obj.get("kind") not in KINDS:
+        raise InvalidMessage("bad_announcement", "announcement has no known kind")
+    try:
+        cid = parse_cid(obj.get("cid"))
+    except CryptoError as exc:
+        raise InvalidMessage("bad_cid", f"announced cid is not a CID: {exc}") from None
+    if obj["kind"] == "head":
+        if set(obj) != {"kind", "board", "cid"} or obj["board"] != board:
+            raise InvalidMessage("bad_announcement", "head announcement for another board")
+        return Announcement("head", cid, board=board)
+    envelope = obj.get("envelope")
+    if set(obj) != {"kind", "cid", "envelope"} or not isinstance(envelope, dict):
+        raise InvalidMessage("bad_announcement", "message announcement without an envelope")
+    if envelope.get("board") != board:
+        raise InvalidMessage("wrong_board", "envelope is for another board than the topic")
+    return Announcement("message", cid, envelope=envelope, board=board)

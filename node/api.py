@@ -155,7 +155,7 @@ def _iso(ms: int) -> str | None:
 async def peers(request: Request) -> JSONResponse:
     services = services_of(request)
     snapshot = await services.monitor.snapshot()
-    stats = services.index.peer_stats()
+    stats = services.peerbook.snapshot()
     seen_now = now_ms()
     result: list[dict[str, Any]] = []
     listed: set[str] = set()
@@ -170,23 +170,32 @@ async def peers(request: Request) -> JSONResponse:
                 True,
                 stats.get(peer.peer_id),
                 seen_now,
+                services.peerbook.ignored_for(peer.peer_id),
             )
         )
     for peer_id, peer_stats in stats.items():
         if peer_id not in listed:
-            result.append(_peer_json(peer_id, None, False, peer_stats, None))
+            ignored_for = services.peerbook.ignored_for(peer_id)
+            result.append(_peer_json(peer_id, None, False, peer_stats, None, ignored_for))
     return JSONResponse({"peers": result, "count": len(listed)})
 
 
 def _peer_json(
-    peer_id: str, multiaddr: str | None, connected: bool, stats: Any, seen_now: int | None
+    peer_id: str,
+    multiaddr: str | None,
+    connected: bool,
+    stats: Any,
+    seen_now: int | None,
+    ignored_for: float,
 ) -> dict[str, Any]:
+    """``ignoredFor``: seconds of reputation cool-down left (its announcements are dropped)."""
     last_seen = max(stats.last_seen if stats else 0, seen_now or 0)
     return {
         "id": peer_id,
         "multiaddr": multiaddr,
         "connected": connected,
         "reputation": reputation(stats),
+        "ignoredFor": round(ignored_for, 1),
         "lastSeen": _iso(last_seen),
         "messagesRelayed": stats.valid if stats else 0,
         "invalidMessages": stats.invalid if stats else 0,

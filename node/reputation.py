@@ -5,14 +5,35 @@
 A peer we know nothing about scores 50. Every valid message nudges it towards 100; every
 invalid one (bad signature, CID mismatch, junk, oversized…) counts five times as much against
 it, so a peer that relays one forgery per four good messages stays at or below 50.
+
+Reputation changes behaviour: a peer is put in cool-down (its announcements dropped, its head
+manifests not synced) when it has sent at least ``MIN_INVALID`` invalid messages, scores below
+``IGNORE_BELOW``, and is at least ``FAR_BELOW`` points under the median of the other peers (50,
+the score of an unknown peer, when there are no others). One bad message from an honest peer
+never does it.
 """
+
+from statistics import median
 
 from storage.index import PeerStats
 
 INVALID_WEIGHT = 5
+NEUTRAL = 50
+MIN_INVALID = 3
+IGNORE_BELOW = 25
+FAR_BELOW = 30
 
 
 def reputation(stats: PeerStats | None) -> int:
     valid = stats.valid if stats else 0
     invalid = stats.invalid if stats else 0
     return round(100 * (valid + 1) / (valid + INVALID_WEIGHT * invalid + 2))
+
+
+def far_below_others(stats: PeerStats, others: list[int]) -> bool:
+    """True when ``stats`` earn a cool-down, compared with the other peers' reputations."""
+    if stats.invalid < MIN_INVALID:
+        return False
+    score = reputation(stats)
+    baseline = median(others) if others else NEUTRAL
+    return score < IGNORE_BELOW and score <= baseline - FAR_BELOW

@@ -120,14 +120,17 @@ def _cid(text: Any) -> Cid:
 class IpfsClient:
     """Async facade over one daemon's RPC API."""
 
-    def __init__(self, address: str, credentials: str | None = None) -> None:
+    def __init__(
+        self, address: str, credentials: str | None = None, call_timeout: float = CALL_TIMEOUT
+    ) -> None:
         self.base_url = api_url(address)
+        self.call_timeout = call_timeout
         self._headers = auth_header(credentials)
         self._local = threading.local()
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/api/v0",
             headers=self._headers,
-            timeout=httpx.Timeout(CALL_TIMEOUT, connect=CONNECT_TIMEOUT),
+            timeout=httpx.Timeout(call_timeout, connect=CONNECT_TIMEOUT),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
 
@@ -137,7 +140,7 @@ class IpfsClient:
             client = Client(
                 _multiaddr_for(self.base_url),
                 headers=self._headers,
-                timeout=(CONNECT_TIMEOUT, CALL_TIMEOUT),
+                timeout=(CONNECT_TIMEOUT, self.call_timeout),
                 session=True,
             )
             self._local.client = client
@@ -157,12 +160,11 @@ class IpfsClient:
 
         return await asyncio.to_thread(run)
 
-    async def _post(
-        self, path: str, timeout: float | None = CALL_TIMEOUT, **kwargs: Any
-    ) -> httpx.Response:
+    async def _post(self, path: str, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        read_timeout = self.call_timeout if timeout is None else timeout
         try:
             response = await self._http.post(
-                path, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT), **kwargs
+                path, timeout=httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT), **kwargs
             )
         except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
             raise IpfsUnavailable(f"{path}: {type(exc).__name__}") from exc
@@ -202,8 +204,14 @@ class IpfsClient:
         result = await self._call(lambda c: c.add_bytes(data, opts=opts))
         return _cid(result)
 
-    async def cat(self, cid: Cid, timeout: float = FETCH_TIMEOUT) -> bytes:
+    async def cat(
+        self, cid: Cid, timeout: float = FETCH_TIMEOUT, max_bytes: int | None = None
+    ) -> bytes:
+        """``max_bytes`` asks the daemon for one byte more than that (``length``), so content
+        announced by a stranger can be refused as too large without downloading all of it."""
         params = {"arg": str(cid), "timeout": f"{int(timeout)}s"}
+        if max_bytes is not None:
+            params["length"] = str(max_bytes + 1)
         return (await self._post("cat", timeout=timeout + 1, params=params)).content
 
     async def pin_add(self, cid: Cid, timeout: float = FETCH_TIMEOUT) -> None:
@@ -223,6 +231,16 @@ class IpfsClient:
         return [
             SwarmPeer(peer_id=str(p["Peer"]), multiaddr=str(p["Addr"]))
             for p in (result.get("Peers") or [])
+        ]
+
+    async def peer_addresses(self, peer_id: str) -> list[str]:
+        """Listen addresses the daemon learnt for a peer (identify), each ending in
+        ``/p2p/<id>``: the dialable ones, unlike the inbound address ``swarm/peers`` shows."""
+        body = await self._post_json("id", params={"arg": peer_id})
+        suffix = f"/p2p/{peer_id}"
+        return [
+            str(a) if str(a).endswith(suffix) else f"{a}{suffix}"
+            for a in body.get("Addresses") or []
         ]
 
     async def swarm_connect(self, multiaddr: str) -> None:
@@ -255,11 +273,15 @@ class IpfsClient:
         body = await self._post_json("pubsub/peers", params={"arg": encode_u(topic.encode())})
         return [str(p) for p in body.get("Strings") or []]
 
-    async def subscribe(self, topic: str) -> AsyncIterator[PubsubMessage]:
+    async def subscribe(
+        self, topic: str, on_open: Callable[[], None] | None = None
+    ) -> AsyncIterator[PubsubMessage]:
         """Yield messages until the stream ends; the caller resubscribes.
 
         No read timeout: neither daemon sends keep-alives between messages. js-ipfs opens the
-        stream with an empty ``{}`` line, which is skipped.
+        stream with an empty ``{}`` line, which is skipped. ``on_open`` runs once the daemon
+        has answered 200 (Kubo flushes the headers once the subscription exists), which is the
+        only readiness signal the wire gives.
         """
         params = {"arg": encode_u(topic.encode())}
         timeout = httpx.Timeout(None, connect=CONNECT_TIMEOUT)
@@ -272,6 +294,8 @@ class IpfsClient:
                     raise IpfsError(
                         f"pubsub/sub: HTTP {response.status_code}: {_error_message(response)}"
                     )
+                if on_open is not None:
+                    on_open()
                 async for line in response.aiter_lines():
                     message = _pubsub_message(line)
                     if message is not None:

@@ -1,0 +1,57 @@
+"""Bootstrap peers (``PEERS``): dialled at start and redialled whenever the connection drops,
+the prototype's "bootstrap nodes" without any public address."""
+
+import asyncio
+import logging
+
+from storage.errors import IpfsError
+from storage.ipfs import IpfsClient
+
+log = logging.getLogger(__name__)
+
+REDIAL_SECONDS = 3.0
+
+
+def peer_id_of(multiaddr: str) -> str | None:
+    """The peer id at the end of ``…/p2p/<id>`` (or the older ``/ipfs/<id>``)."""
+    parts = multiaddr.rstrip("/").split("/")
+    for marker in ("p2p", "ipfs"):
+        if marker in parts[:-1]:
+            return parts[parts.index(marker) + 1]
+    return None
+
+
+class BootstrapDialer:
+    def __init__(self, ipfs: IpfsClient, peers: list[str]) -> None:
+        self.ipfs = ipfs
+        self.peers = list(peers)
+        self._failing: set[str] = set()
+
+    async def dial_missing(self) -> int:
+        """Dial every bootstrap peer that is not connected; returns how many were dialled."""
+        if not self.peers:
+            return 0
+        connected = {p.peer_id for p in await self.ipfs.swarm_peers()}
+        dialled = 0
+        for address in self.peers:
+            if peer_id_of(address) in connected:
+                continue
+            try:
+                await self.ipfs.swarm_connect(address)
+            except IpfsError as exc:
+                if address not in self._failing:
+                    log.warning("bootstrap peer %s: dial failed: %s", address, exc)
+                self._failing.add(address)
+                continue
+            dialled += 1
+            self._failing.discard(address)
+            log.info("bootstrap peer %s connected", address)
+        return dialled
+
+    async def run(self, interval: float = REDIAL_SECONDS) -> None:
+        while True:
+            try:
+                await self.dial_missing()
+            except IpfsError as exc:
+                log.debug("bootstrap: daemon not answering: %s", exc)
+            await asyncio.sleep(interval)

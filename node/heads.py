@@ -1,0 +1,206 @@
+"""This node's head manifests: per board, a chain of signed pages of the messages it holds,
+stored on IPFS and announced every ``HEAD_INTERVAL`` seconds and soon after a change.
+
+The newest page stays open: new messages are added to it (a new version replaces and unpins
+the old one) until it holds ``PAGE_MESSAGES`` messages or nearly a block's worth of bytes;
+then it is sealed and a new page links to it. So the chain is made of full pages and a node
+that missed N messages fetches about N / 256 blocks. The head CID and the index position it
+covers are kept with ``MessageIndex.meta_set`` so a restart continues the same chain.
+"""
+
+import asyncio
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crypto import Cid, NodeKey, parse_cid
+from node.announcement import head_announcement, topic_for
+from node.envelope import InvalidMessage, now_ms
+from node.events import MessageBus
+from node.manifest import (
+    MAX_MANIFEST_BYTES,
+    PAGE_MESSAGES,
+    build_manifest,
+    manifest_size,
+    parse_manifest,
+)
+from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
+from storage.index import MessageIndex
+from storage.ipfs import IpfsClient
+
+log = logging.getLogger(__name__)
+
+ROUND_MESSAGES = 4096
+# After a change, wait this long (or HEAD_INTERVAL if shorter) so that a burst of messages
+# costs one rebuild of the open page, not one per message.
+SETTLE_SECONDS = 1.0
+PAGE_BUDGET = MAX_MANIFEST_BYTES - 4096
+
+
+def meta_key(board: str) -> str:
+    return f"head:{board}"
+
+
+@dataclass
+class OpenPage:
+    """The newest page of a board's chain; ``cid`` is None while it has unstored changes."""
+
+    seq: int = 0
+    prev: Cid | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0
+    cid: Cid | None = None
+    cursor: str | None = None
+
+    def fits(self, envelope: dict[str, Any]) -> bool:
+        return (
+            len(self.messages) < PAGE_MESSAGES
+            and self.size + manifest_size([envelope]) <= PAGE_BUDGET
+        )
+
+    def append(self, envelope: dict[str, Any]) -> None:
+        self.messages.append(envelope)
+        self.size += manifest_size([envelope])
+        self.cid = None
+
+
+class HeadPublisher:
+    def __init__(
+        self,
+        index: MessageIndex,
+        ipfs: IpfsClient,
+        key: NodeKey,
+        boards: list[str],
+        bus: MessageBus,
+        interval: float,
+        on_no_peers: Callable[[], None] | None = None,
+    ) -> None:
+        self.index = index
+        self.ipfs = ipfs
+        self.key = key
+        self.boards = list(boards)
+        self.bus = bus
+        self.interval = interval
+        self.on_no_peers = on_no_peers
+        self._pages: dict[str, OpenPage] = {}
+        self._lock = asyncio.Lock()
+
+    def head(self, board: str) -> Cid | None:
+        page = self._pages.get(board)
+        if page is not None:
+            return page.cid
+        saved = self.index.meta_get(meta_key(board))
+        return parse_cid(json.loads(saved)["head"]) if saved else None
+
+    async def _load(self, board: str) -> OpenPage:
+        """The open page as persisted: its manifest is on our own daemon, so this is local."""
+        page = self._pages.get(board)
+        if page is not None:
+            return page
+        saved = self.index.meta_get(meta_key(board))
+        page = OpenPage()
+        if saved:
+            state = json.loads(saved)
+            head = parse_cid(state["head"])
+            try:
+                manifest = parse_manifest(await self.ipfs.cat(head), head, board)
+            except IpfsUnavailable:
+                raise
+            except (IpfsError, InvalidMessage) as exc:
+                log.warning(
+                    "own head %s of %s is gone (%s): rebuilding the chain", head, board, exc
+                )
+            else:
+                page = OpenPage(
+                    manifest.seq,
+                    manifest.prev,
+                    manifest.messages,
+                    manifest_size(manifest.messages),
+                    head,
+                    state["cursor"],
+                )
+        self._pages[board] = page
+        return page
+
+    async def _store(self, board: str, page: OpenPage) -> Cid:
+        data = build_manifest(self.key, board, page.seq, now_ms(), page.prev, page.messages)
+        return await self.ipfs.add(data)
+
+    async def update(self, board: str) -> Cid | None:
+        """Add what the index received since the last page to the chain; returns the head."""
+        async with self._lock:
+            loaded = await self._load(board)
+            batch = self.index.list_since(board, loaded.cursor, ROUND_MESSAGES)
+            if not batch.messages:
+                return loaded.cid
+            # Work on a copy: if the daemon fails half-way, the next round starts over cleanly.
+            page = dataclasses.replace(loaded, messages=list(loaded.messages))
+            replaced = page.cid
+            for stored in batch.messages:
+                if not page.fits(stored.envelope):
+                    if page.cid is None:
+                        page.cid = await self._store(board, page)
+                    if replaced is not None and replaced.to_bytes() == page.cid.to_bytes():
+                        replaced = None
+                    page = OpenPage(page.seq + 1, page.cid)
+                page.append(stored.envelope)
+            page.cid = await self._store(board, page)
+            page.cursor = batch.next_cursor
+            self._pages[board] = page
+            self.index.meta_set(
+                meta_key(board), json.dumps({"head": str(page.cid), "cursor": page.cursor})
+            )
+            if replaced is not None and replaced.to_bytes() != page.cid.to_bytes():
+                await self._unpin(replaced)
+            return page.cid
+
+    async def _unpin(self, cid: Cid) -> None:
+        try:
+            await self.ipfs.pin_rm(cid)
+        except IpfsError as exc:
+            log.debug("old head %s not unpinned: %s", cid, exc)
+
+    async def announce(self, board: str) -> bool:
+        """Publish the board's head; False when there is none yet or nobody listens."""
+        head = self.head(board)
+        if head is None:
+            return False
+        try:
+            await self.ipfs.publish(topic_for(board), head_announcement(board, head))
+        except NoPubsubPeers:
+            if self.on_no_peers is not None:
+                self.on_no_peers()
+            return False
+        return True
+
+    async def publish_all(self) -> None:
+        """Update and announce every board's head (one round of the loop, or on Lambda)."""
+        for board in self.boards:
+            await self.update(board)
+            await self.announce(board)
+
+    async def run(self) -> None:
+        sub = self.bus.subscribe(None)
+        try:
+            while True:
+                try:
+                    await self.publish_all()
+                except IpfsError as exc:
+                    log.info("head manifests not published this round: %s", exc)
+                except Exception:
+                    log.exception("head manifests: unexpected error")
+                if sub.overflowed:
+                    self.bus.unsubscribe(sub)
+                    sub = self.bus.subscribe(None)
+                try:
+                    await asyncio.wait_for(sub.queue.get(), self.interval)
+                    await asyncio.sleep(min(SETTLE_SECONDS, self.interval))
+                except TimeoutError:
+                    pass
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+        finally:
+            self.bus.unsubscribe(sub)

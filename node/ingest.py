@@ -1,0 +1,137 @@
+"""Ingest of what peers announce: verify, dedupe, index in batches, replicate, push live.
+
+Order matters for cost: the size limit comes before any parsing, the cheap schema before the
+signature, and the in-memory seen set before the index. Index writes are batched (one
+transaction per ``BATCH`` messages or per ``LINGER`` seconds), which is what lets one process
+ingest thousands of messages a second. Anything invalid is dropped, counted against the
+sending peer with its reason code, logged once per reason, and never raised to the caller.
+"""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from crypto import Cid, parse_cid
+from node.announcement import parse_announcement
+from node.droplog import DropLog
+from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.events import MessageBus
+from node.peerbook import PeerBook
+from node.replicator import Replicator
+from storage.index import MessageIndex, NewMessage, StoredMessage
+from storage.ipfs import PubsubMessage
+
+log = logging.getLogger(__name__)
+
+BATCH = 512
+LINGER = 0.02
+SEEN_CAPACITY = 200_000
+
+HeadHandler = Callable[[Cid, str, str], None]
+
+
+class Ingestor:
+    def __init__(
+        self,
+        index: MessageIndex,
+        bus: MessageBus,
+        peers: PeerBook,
+        replicator: Replicator,
+        *,
+        batch: int = BATCH,
+        linger: float = LINGER,
+    ) -> None:
+        self.index = index
+        self.bus = bus
+        self.peers = peers
+        self.replicator = replicator
+        self.batch = batch
+        self.linger = linger
+        self.own_peer_id: str | None = None
+        self.on_head: HeadHandler | None = None
+        self.indexed = 0
+        self._drops = DropLog(log)
+        self._seen: dict[bytes, None] = {}
+        self._pending: list[tuple[NewMessage, str]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def receive(self, message: PubsubMessage, board: str) -> str:
+        """Handle one pubsub message from the ``board`` topic; returns what became of it (a
+        reason code when it was dropped). Never raises for bad input."""
+        sender = message.sender
+        if sender and sender == self.own_peer_id:
+            return "own"
+        if self.peers.ignored(sender):
+            return "ignored"
+        try:
+            announcement = parse_announcement(message.data, board)
+            if announcement.kind == "head":
+                self.peers.seen(sender)
+                if self.on_head is not None:
+                    self.on_head(announcement.cid, board, sender)
+                return "head"
+            assert announcement.envelope is not None
+            verified = verify(announcement.envelope, new_post=False)
+            if verified.cid.to_bytes() != announcement.cid.to_bytes():
+                raise InvalidMessage("cid_mismatch", "announced CID is not the envelope's CID")
+        except InvalidMessage as exc:
+            self.invalid(sender, exc)
+            return exc.code
+        self.peers.valid(sender)
+        return "accepted" if self.offer(verified, sender) else "duplicate"
+
+    def invalid(self, sender: str, exc: InvalidMessage) -> None:
+        """Drop, count against the peer, log once per reason."""
+        self.peers.invalid(sender, exc.code)
+        self._drops.dropped(exc.code, sender, exc.detail)
+
+    def offer(self, verified: VerifiedEnvelope, sender: str, via: str = "pubsub") -> bool:
+        """Queue a verified envelope for the next index batch; False when already seen."""
+        key = verified.cid.to_bytes()
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > SEEN_CAPACITY:
+            del self._seen[next(iter(self._seen))]
+        source = f"{via}:{sender}" if sender else via
+        self._pending.append(
+            (NewMessage(str(verified.cid), verified.envelope, source, now_ms()), sender)
+        )
+        if len(self._pending) >= self.batch:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.linger, self.flush)
+        return True
+
+    def flush(self) -> int:
+        """Write the pending batch in one index call; push the new ones to live listeners and
+        queue their replicas. Returns how many were new to the index."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return 0
+        try:
+            added = self.index.add([message for message, _ in pending])
+        except Exception:
+            for message, _ in pending:
+                self._seen.pop(parse_cid(message.cid).to_bytes(), None)
+            log.exception("ingest: index write of %d messages failed; dropped", len(pending))
+            return 0
+        credits: Counter[str] = Counter()
+        for (message, sender), is_new in zip(pending, added, strict=True):
+            if not is_new:
+                continue
+            credits[sender] += 1
+            self.bus.publish_message(
+                StoredMessage(message.cid, message.envelope, message.received_at, message.source)
+            )
+            self.replicator.submit(message.cid)
+        for sender, count in credits.items():
+            if sender:
+                self.peers.first_deliveries(sender, count)
+        new = sum(credits.values())
+        self.indexed += new
+        return new

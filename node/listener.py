@@ -1,0 +1,65 @@
+"""One pubsub subscription per board, kept open for the life of the process.
+
+When the stream breaks (daemon restarted, connection reset) the board goes ``down`` and is
+resubscribed with exponential backoff and jitter. States, shown in ``/api/status``:
+``connecting`` (asking the daemon), ``subscribed`` (the daemon answered the subscription),
+``down`` (waiting to retry).
+"""
+
+import asyncio
+import logging
+
+from node.announcement import topic_for
+from node.ingest import Ingestor
+from node.outbox import backoff_ms
+from storage.errors import IpfsError
+from storage.ipfs import IpfsClient, PubsubMessage
+
+log = logging.getLogger(__name__)
+
+
+class PubsubListener:
+    def __init__(self, ipfs: IpfsClient, boards: list[str], ingest: Ingestor) -> None:
+        self.ipfs = ipfs
+        self.boards = list(boards)
+        self.ingest = ingest
+        self._states = {board: "connecting" for board in self.boards}
+
+    def states(self) -> dict[str, str]:
+        return dict(self._states)
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._listen(board) for board in self.boards))
+
+    def _opened(self, board: str) -> None:
+        self._states[board] = "subscribed"
+        log.info("subscribed to %s", topic_for(board))
+
+    async def _listen(self, board: str) -> None:
+        failures = 0
+        while True:
+            self._states[board] = "connecting"
+            try:
+                self.ingest.own_peer_id = (await self.ipfs.info()).peer_id
+                async for message in self.ipfs.subscribe(
+                    topic_for(board), on_open=lambda: self._opened(board)
+                ):
+                    failures = 0
+                    self._handle(message, board)
+                reason = "the daemon closed the stream"
+            except IpfsError as exc:
+                reason = str(exc)
+            if self._states[board] == "subscribed":
+                failures = 0
+            self._states[board] = "down"
+            delay = backoff_ms(failures) / 1000
+            failures += 1
+            log.warning("subscription to %s lost (%s); retrying in %.1fs", board, reason, delay)
+            await asyncio.sleep(delay)
+
+    def _handle(self, message: PubsubMessage, board: str) -> None:
+        """Ingest drops bad input itself; this guard keeps a bug from ending the stream."""
+        try:
+            self.ingest.receive(message, board)
+        except Exception:
+            log.exception("ingest failed on a message from %s", message.sender)

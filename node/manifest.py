@@ -1,0 +1,93 @@
+"""Head manifests (DESIGN: "Network protocol"): a node's signed page of recent messages on a
+board, chained to the previous page, stored on IPFS as one raw block.
+
+The envelopes are inline, not just their CIDs: a bitswap fetch costs ~260 ms, so a node that
+missed a thousand messages fetches a handful of pages instead of a thousand blocks. Each
+envelope still proves itself (signature, and its CID is recomputed from its bytes).
+
+    {"v": 1, "kind": "onusone/head", "board": …, "seq": n, "ts": ms, "prev": CID | null,
+     "messages": [envelope, …], "pubkey": hex, "sig": hex}
+
+``sig`` signs the canonical bytes of the manifest without ``sig``, like an envelope.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crypto import Cid, CryptoError, NodeKey, canonical_bytes, cid_for_bytes, parse_cid
+from crypto.keys import verify_signature
+from node.envelope import HEX64, HEX128, InvalidMessage
+
+KIND = "onusone/head"
+PAGE_MESSAGES = 256
+# One raw block: js-ipfs and Kubo chunk at 256 KiB, so a smaller file keeps CID = sha256(bytes).
+MAX_MANIFEST_BYTES = 250 * 1024
+FIELDS = {"v", "kind", "board", "seq", "ts", "prev", "messages", "pubkey", "sig"}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    board: str
+    seq: int
+    prev: Cid | None
+    messages: list[dict[str, Any]]
+    pubkey: str
+
+
+def manifest_size(messages: list[dict[str, Any]]) -> int:
+    """An upper bound of the stored size, without the fixed fields (under 1 KiB)."""
+    return sum(len(canonical_bytes(m)) + 1 for m in messages)
+
+
+def build_manifest(
+    key: NodeKey, board: str, seq: int, ts: int, prev: Cid | None, messages: list[dict[str, Any]]
+) -> bytes:
+    body = {
+        "v": 1,
+        "kind": KIND,
+        "board": board,
+        "seq": seq,
+        "ts": ts,
+        "prev": str(prev) if prev else None,
+        "messages": messages,
+        "pubkey": key.public_hex,
+    }
+    return canonical_bytes({**body, "sig": key.sign(canonical_bytes(body))})
+
+
+def _bad(detail: str) -> InvalidMessage:
+    return InvalidMessage("bad_manifest", detail)
+
+
+def parse_manifest(data: bytes, cid: Cid, board: str) -> Manifest:
+    """Check the bytes against the CID they were fetched by, the shape, and the signature."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise _bad(f"manifest is over {MAX_MANIFEST_BYTES} bytes")
+    if cid_for_bytes(data).to_bytes() != cid.to_bytes():
+        raise _bad("manifest bytes do not match its CID")
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("manifest is not JSON") from None
+    if not isinstance(obj, dict) or set(obj) != FIELDS or obj["kind"] != KIND or obj["v"] != 1:
+        raise _bad("not a v1 head manifest")
+    if obj["board"] != board:
+        raise _bad("manifest is for another board")
+    if not isinstance(obj["seq"], int) or not isinstance(obj["messages"], list):
+        raise _bad("seq or messages of the wrong type")
+    if len(obj["messages"]) > PAGE_MESSAGES:
+        raise _bad(f"more than {PAGE_MESSAGES} messages in one page")
+    pubkey, sig = obj["pubkey"], obj["sig"]
+    if not isinstance(pubkey, str) or not HEX64.fullmatch(pubkey):
+        raise _bad("pubkey must be 64 lowercase hex characters")
+    if not isinstance(sig, str) or not HEX128.fullmatch(sig):
+        raise _bad("sig must be 128 lowercase hex characters")
+    body = {k: v for k, v in obj.items() if k != "sig"}
+    try:
+        if not verify_signature(pubkey, canonical_bytes(body), sig):
+            raise _bad("manifest signature does not match")
+        prev = parse_cid(obj["prev"]) if obj["prev"] is not None else None
+    except CryptoError as exc:
+        raise _bad(str(exc)) from None
+    return Manifest(board, obj["seq"], prev, obj["messages"], pubkey)

@@ -1,0 +1,150 @@
+"""Catch-up from other nodes' head manifests.
+
+A head announcement we have not walked starts a walk: fetch the page (``cat``, with a timeout),
+check it against its CID and its signature, verify every envelope and recompute its CID, hand
+them to ingest (which batches the index writes and skips what we have), then follow ``prev``
+until ``SYNC_DEPTH`` pages or a page already walked. Walks run concurrently up to a bound, one
+per head. Manifests from peers in reputation cool-down are not walked; a bad manifest counts
+against the peer that announced it and ends the walk.
+"""
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from crypto import Cid
+from node.envelope import InvalidMessage, VerifiedEnvelope, verify
+from node.ingest import Ingestor
+from node.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from node.peerbook import PeerBook
+from storage.errors import IpfsError
+from storage.ipfs import IpfsClient
+
+if TYPE_CHECKING:
+    from node.services import NodeServices
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 4
+FETCH_TIMEOUT = 10.0
+KNOWN_CAPACITY = 50_000
+SETTLE_TIMEOUT = 60.0
+# A head whose pages could not be fetched (nobody connected has them) is not retried at once.
+RETRY_SECONDS = 30.0
+
+
+class HeadSyncer:
+    def __init__(
+        self,
+        ipfs: IpfsClient,
+        ingest: Ingestor,
+        peers: PeerBook,
+        depth: int,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.ipfs = ipfs
+        self.ingest = ingest
+        self.peers = peers
+        self.depth = depth
+        self._slots = asyncio.Semaphore(concurrency)
+        self._walked: dict[bytes, None] = {}
+        self._walking: set[bytes] = set()
+        self._retry_at: dict[bytes, float] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def offer(self, head: Cid, board: str, sender: str) -> None:
+        """A head was announced: walk it in the background unless known or the peer is
+        ignored."""
+        key = head.to_bytes()
+        if key in self._walked or key in self._walking or self.peers.ignored(sender):
+            return
+        if time.monotonic() < self._retry_at.get(key, 0.0):
+            return
+        self._walking.add(key)
+        task = asyncio.create_task(self._walk_task(head, board, sender))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _walk_task(self, head: Cid, board: str, sender: str) -> None:
+        try:
+            await self.walk(head, board, sender)
+        except IpfsError as exc:
+            self._retry_at[head.to_bytes()] = time.monotonic() + RETRY_SECONDS
+            log.info("sync of %s from %s stopped: %s", head, sender, exc)
+        except Exception:
+            log.exception("sync of %s from %s failed", head, sender)
+        finally:
+            self._walking.discard(head.to_bytes())
+
+    async def walk(self, head: Cid, board: str, sender: str) -> int:
+        """Walk one chain; returns how many envelopes were handed to ingest as unseen."""
+        offered = 0
+        async with self._slots:
+            cid: Cid | None = head
+            for _ in range(self.depth):
+                if cid is None or cid.to_bytes() in self._walked or self.peers.ignored(sender):
+                    break
+                data = await self.ipfs.cat(cid, FETCH_TIMEOUT, MAX_MANIFEST_BYTES)
+                try:
+                    manifest = parse_manifest(data, cid, board)
+                    verified = [_verify(envelope, board) for envelope in manifest.messages]
+                except InvalidMessage as exc:
+                    self.ingest.invalid(sender, exc)
+                    break
+                self.peers.valid(sender)
+                offered += sum(self.ingest.offer(v, sender, via="sync") for v in verified)
+                self._remember(cid)
+                cid = manifest.prev
+            self.ingest.flush()
+        return offered
+
+    def _remember(self, cid: Cid) -> None:
+        self._walked[cid.to_bytes()] = None
+        if len(self._walked) > KNOWN_CAPACITY:
+            del self._walked[next(iter(self._walked))]
+        if len(self._retry_at) > KNOWN_CAPACITY:
+            now = time.monotonic()
+            self._retry_at = {k: t for k, t in self._retry_at.items() if t > now}
+
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait for the walks under way (used where there is no background loop)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        self.ingest.flush()
+
+
+def _verify(envelope: object, board: str) -> VerifiedEnvelope:
+    if not isinstance(envelope, dict):
+        raise InvalidMessage("bad_manifest", "a manifest entry is not an envelope")
+    verified = verify(envelope, new_post=False)
+    if envelope["board"] != board:
+        raise InvalidMessage("bad_manifest", "a manifest entry is for another board")
+    return verified
+
+
+async def catch_up(services: "NodeServices", listen_seconds: float) -> int:
+    """Listen on every board for ``listen_seconds``, walk the heads announced meanwhile, index
+    what this node lacks and pin it; returns how many messages were new.
+
+    For deployments without background loops (the scheduled Lambda event): it also publishes
+    and announces this node's own heads so that the others learn what it accepted.
+    """
+    from node.listener import PubsubListener
+
+    before = services.ingest.indexed
+    listener = PubsubListener(services.ipfs, services.settings.boards, services.ingest)
+    listening = asyncio.create_task(listener.run())
+    deadline = asyncio.get_running_loop().time() + listen_seconds
+    try:
+        await asyncio.wait_for(services.heads.publish_all(), listen_seconds)
+        await asyncio.sleep(max(0.0, deadline - asyncio.get_running_loop().time()))
+    except TimeoutError:
+        pass
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+    await services.syncer.settle()
+    await services.replicator.drain(timeout=max(5.0, listen_seconds))
+    services.peerbook.flush()
+    return services.ingest.indexed - before

@@ -1,0 +1,59 @@
+"""This node's head chain on a real daemon: full pages linked by ``prev``, the open page
+rewritten (old version unpinned), and the chain continued after a restart."""
+
+from crypto import NodeKey, canonical_bytes, cid_for_bytes
+from node.envelope import now_ms
+from node.events import MessageBus
+from node.heads import HeadPublisher
+from node.manifest import PAGE_MESSAGES, parse_manifest
+from storage.index import NewMessage
+from storage.ipfs import IpfsClient
+from storage.sqlite_index import SqliteMessageIndex
+from tests.conftest import signed_envelope
+from tests.support.network import pinned
+
+KEY = NodeKey.generate()
+
+
+def store(index, count: int, start: int = 0) -> None:
+    envelopes = [signed_envelope(KEY, f"m{i}") for i in range(start, start + count)]
+    cids = [str(cid_for_bytes(canonical_bytes(e))) for e in envelopes]
+    index.add([NewMessage(c, e, "local", now_ms()) for c, e in zip(cids, envelopes, strict=True)])
+
+
+async def chain(ipfs, head) -> list:
+    pages = []
+    while head is not None:
+        page = parse_manifest(await ipfs.cat(head), head, "general")
+        pages.append(page)
+        head = page.prev
+    return pages
+
+
+async def test_pages_fill_up_link_back_and_survive_a_restart(ipfs_daemon, tmp_path):
+    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    ipfs = IpfsClient(ipfs_daemon.api_multiaddr)
+    heads = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+    try:
+        store(index, 10)
+        first = await heads.update("general")
+        store(index, 590, start=10)
+        head = await heads.update("general")
+        pages = await chain(ipfs, head)
+        assert [len(p.messages) for p in pages] == [600 - 2 * PAGE_MESSAGES] + [PAGE_MESSAGES] * 2
+        assert [p.seq for p in pages] == [2, 1, 0]
+        contents = [m["content"] for p in reversed(pages) for m in p.messages]
+        assert contents == [f"m{i}" for i in range(600)]
+        assert first.to_bytes() not in pinned(ipfs_daemon), "the replaced open page is unpinned"
+        assert head.to_bytes() in pinned(ipfs_daemon)
+        assert await heads.update("general") == head, "no new message, same head"
+
+        restarted = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+        store(index, 5, start=600)
+        after = await restarted.update("general")
+        pages = await chain(ipfs, after)
+        assert len(pages) == 3 and len(pages[0].messages) == 600 - 2 * PAGE_MESSAGES + 5
+        assert pages[0].prev == parse_manifest(await ipfs.cat(head), head, "general").prev
+    finally:
+        await ipfs.aclose()
+        index.close()

@@ -1,0 +1,139 @@
+"""Three daemons in a line A–B–C: multi-hop gossip, replicas, peers, catch-up by head manifests.
+
+The tests of this module share one network and run in order; the last one adds a fourth,
+brand-new node next to C.
+"""
+
+import time
+
+from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
+from node.services import NodeServices
+from node.settings import Settings
+from node.sync import catch_up
+from tests.conftest import signed_envelope
+from tests.support.network import message_cids, pinned, swarm_peer_ids, wait_mesh
+from tests.support.processes import wait_until
+
+GOSSIP_HISTORY_SECONDS = 6
+# Several HEAD_INTERVALs (1 s here), so that heads are heard even on a busy machine.
+LISTEN_SECONDS = 4.0
+
+
+def post(node, key, content: str) -> Cid:
+    envelope = signed_envelope(key, content)
+    response = node.post("/api/broadcast", json=envelope)
+    assert response.status_code == 200, response.text
+    cid = parse_cid(response.json()["cid"])
+    assert cid == cid_for_bytes(canonical_bytes(envelope))
+    return cid
+
+
+def test_post_on_a_reaches_c_through_b_and_c_pins_a_replica(line_network, user_key):
+    a, b, c = (line_network.nodes[n] for n in "abc")
+    daemons = line_network.daemons
+    assert daemons["a"].peer_id not in swarm_peer_ids(daemons["c"])
+    assert daemons["c"].peer_id not in swarm_peer_ids(daemons["a"])
+
+    started = time.monotonic()
+    cid = post(a, user_key, "from A to everyone")
+    wait_until(
+        lambda: cid.to_bytes() in message_cids(c), timeout=15, interval=0.02, what="C to index"
+    )
+    print(f"\npropagation A→C, post to C's API listing it: {time.monotonic() - started:.3f}s")
+    assert cid.to_bytes() in message_cids(b)
+
+    wait_until(lambda: cid.to_bytes() in pinned(daemons["c"]), timeout=20, what="C's replica")
+    print(f"A→C replica pinned on C's daemon: {time.monotonic() - started:.3f}s")
+    on_c = wait_until(
+        lambda: (m := c.get(f"/api/messages/{cid}").json())["pinned"] and m,
+        timeout=20,
+        what="C's index to mark the replica pinned",
+    )
+    assert on_c["envelope"]["content"] == "from A to everyone"
+    assert on_c["source"] == f"pubsub:{daemons['a'].peer_id}"
+
+
+def test_b_lists_a_and_c_with_their_peer_ids(line_network, user_key):
+    b = line_network.nodes["b"]
+    daemons = line_network.daemons
+    cid = post(line_network.nodes["c"], user_key, "from C, so that B has counted C")
+    wait_until(lambda: cid.to_bytes() in message_cids(b), timeout=15, what="B to index C's post")
+    peers = wait_until(
+        lambda: (
+            (body := b.get("/api/peers").json())["peers"]
+            and all(p["messagesRelayed"] for p in body["peers"] if p["connected"])
+            and body
+        ),
+        timeout=10,
+        what="B's peer stats to count both",
+    )
+    listed = {p["id"]: p for p in peers["peers"] if p["connected"]}
+    assert set(listed) == {daemons["a"].peer_id, daemons["c"].peer_id}
+    assert peers["count"] == 2
+    for name in "ac":
+        peer = listed[daemons[name].peer_id]
+        assert peer["multiaddr"].endswith(f"/p2p/{daemons[name].peer_id}")
+        assert peer["invalidMessages"] == 0 and peer["reputation"] > 50
+        assert peer["lastSeen"] is not None
+    status = b.get("/api/status").json()
+    assert status["connectedPeers"] == 2
+    assert status["networkHealth"] == "good"
+    assert status["subscriptions"] == {"general": "subscribed"}
+
+
+def test_stopped_node_catches_up_from_head_manifests(line_network, user_key):
+    a, c = line_network.nodes["a"], line_network.nodes["c"]
+    c.stop()
+    posted = {post(a, user_key, f"while C was away #{i}").to_bytes() for i in range(20)}
+    wait_until(
+        lambda: posted <= message_cids(line_network.nodes["b"]), timeout=20, what="B to have all"
+    )
+    # Gossipsub replays the last few heartbeats' messages to a peer that (re)joins the mesh;
+    # waiting them out makes sure what C gets comes from the head manifests.
+    time.sleep(GOSSIP_HISTORY_SECONDS)
+    started = time.monotonic()
+    c.start()
+    wait_until(lambda: posted <= message_cids(c), timeout=90, interval=0.2, what="C catch-up")
+    print(f"\ncatch-up of 20 missed messages after restart: {time.monotonic() - started:.2f}s")
+    sources = {
+        m["source"].split(":")[0]
+        for m in c.get("/api/messages", params={"limit": "20"}).json()["messages"]
+    }
+    assert sources == {"sync"}
+
+
+def test_brand_new_node_gets_recent_history(line_network):
+    history = message_cids(line_network.nodes["a"])
+    assert len(history) >= 22
+    line_network.add_daemons(["d"])
+    line_network.connect("d", "c")
+    started = time.monotonic()
+    d = line_network.start_node("d")
+    wait_until(lambda: history <= message_cids(d), timeout=90, interval=0.2, what="D history")
+    print(f"\nnew node history ({len(history)} messages): {time.monotonic() - started:.2f}s")
+    wait_mesh(line_network.daemons["d"], [line_network.daemons["c"]])
+    assert line_network.daemons["a"].peer_id not in swarm_peer_ids(line_network.daemons["d"])
+
+
+async def test_catch_up_without_background_loops_as_on_lambda(line_network, tmp_path):
+    """``node.sync.catch_up`` (what the scheduled Lambda event runs) on a node with no loops."""
+    history = message_cids(line_network.nodes["b"])
+    line_network.add_daemons(["e"])
+    line_network.connect("e", "b")
+    daemon = line_network.daemons["e"]
+    settings = Settings(
+        ipfs_api=daemon.api_multiaddr, ipfs_api_set=True, data_dir=tmp_path, head_interval=1
+    )
+    services = NodeServices.from_settings(settings)
+    try:
+        started = time.monotonic()
+        caught_up = await catch_up(services, listen_seconds=LISTEN_SECONDS)
+        elapsed = time.monotonic() - started
+        have = {
+            parse_cid(m.cid).to_bytes() for m in services.index.list_board("general", 500).messages
+        }
+        assert caught_up == len(history) and have == history
+        assert history <= pinned(daemon)
+        print(f"\ncatch_up({LISTEN_SECONDS}s) indexed and pinned {caught_up}: {elapsed:.2f}s")
+    finally:
+        await services.stop()

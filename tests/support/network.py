@@ -1,0 +1,169 @@
+"""Multi-node networks of real js-ipfs daemons and real node processes, in any topology.
+
+Used by the network tests, the benchmarks and the dashboard tests: ``start_network`` starts the
+daemons (concurrently), connects the given edges, starts one node per daemon, and ``stop``
+stops every node and daemon it started, by PID. Everything listens on 127.0.0.1 only.
+"""
+
+import base64
+import contextlib
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from crypto import parse_cid
+from node.announcement import topic_for
+from node.local_ipfs import LocalIpfsDaemon
+from tests.support.processes import NodeProcess, connect_daemons, wait_until
+
+# Small intervals so that catch-up happens within a test's patience.
+NODE_ENV = {"HEAD_INTERVAL": "1", "SYNC_DEPTH": "20"}
+
+
+@dataclass
+class Network:
+    root: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(NODE_ENV))
+    daemons: dict[str, LocalIpfsDaemon] = field(default_factory=dict)
+    nodes: dict[str, NodeProcess] = field(default_factory=dict)
+
+    def add_daemons(self, names: list[str]) -> None:
+        """Start daemons concurrently (each takes seconds to boot)."""
+        for name in names:
+            self.daemons[name] = LocalIpfsDaemon(self.root / f"ipfs-{name}")
+        with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+            list(pool.map(lambda name: self.daemons[name].start(), names))
+
+    def connect(self, a: str, b: str) -> None:
+        connect_daemons(self.daemons[a], self.daemons[b])
+
+    def start_node(self, name: str, env: dict[str, str] | None = None) -> NodeProcess:
+        api = self.daemons[name].api_multiaddr
+        node = NodeProcess(self.root / f"node-{name}", api, {**self.env, **(env or {})})
+        self.nodes[name] = node
+        return node.start()
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+        for daemon in self.daemons.values():
+            daemon.stop()
+
+
+def start_network(
+    root: Path,
+    names: list[str],
+    edges: list[tuple[str, str]],
+    node_names: list[str] | None = None,
+    node_env: dict[str, dict[str, str]] | None = None,
+) -> Network:
+    """Daemons ``names`` connected along ``edges``, with a node on each of ``node_names``
+    (default: every daemon), each node subscribed before this returns."""
+    network = Network(root)
+    try:
+        network.add_daemons(names)
+        for a, b in edges:
+            network.connect(a, b)
+        for name in names if node_names is None else node_names:
+            network.start_node(name, (node_env or {}).get(name))
+        for node in network.nodes.values():
+            wait_subscribed(node)
+    except BaseException:
+        network.stop()
+        raise
+    return network
+
+
+def wait_subscribed(node: NodeProcess, timeout: float = 20.0) -> dict[str, str]:
+    def states() -> dict[str, str] | None:
+        subscriptions = node.get("/api/status").json()["subscriptions"]
+        ok = subscriptions and all(s == "subscribed" for s in subscriptions.values())
+        return subscriptions if ok else None
+
+    return wait_until(states, timeout, what="the node's subscriptions")
+
+
+def topic_peers(daemon: LocalIpfsDaemon, board: str = "general") -> set[str]:
+    response = httpx.post(
+        f"{daemon.api_url}/api/v0/pubsub/peers", params={"arg": u_topic(board)}, timeout=10
+    )
+    response.raise_for_status()
+    return set(response.json().get("Strings") or [])
+
+
+def wait_mesh(daemon: LocalIpfsDaemon, peers: list[LocalIpfsDaemon], timeout: float = 20.0):
+    """Until ``daemon`` sees each of ``peers`` subscribed to the board topic."""
+    wanted = {p.peer_id for p in peers}
+    return wait_until(
+        lambda: wanted <= topic_peers(daemon), timeout, what=f"pubsub peers {sorted(wanted)}"
+    )
+
+
+def u_topic(board: str) -> str:
+    return "u" + base64.urlsafe_b64encode(topic_for(board).encode()).rstrip(b"=").decode()
+
+
+def publish_raw(daemon: LocalIpfsDaemon, board: str, data: bytes) -> None:
+    """Publish bytes on a board topic straight through a daemon's RPC, as any peer could."""
+    response = httpx.post(
+        f"{daemon.api_url}/api/v0/pubsub/pub",
+        params={"arg": u_topic(board)},
+        files={"file": ("data", data, "application/octet-stream")},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+@contextlib.contextmanager
+def raw_subscription(daemon: LocalIpfsDaemon, board: str = "general") -> Iterator[None]:
+    """Keep a bare daemon subscribed to a board (as any peer on it would be), no node needed."""
+    client = httpx.Client(timeout=httpx.Timeout(None, connect=5))
+    opened = threading.Event()
+
+    def hold() -> None:
+        url = f"{daemon.api_url}/api/v0/pubsub/sub"
+        with contextlib.suppress(httpx.HTTPError):
+            with client.stream("POST", url, params={"arg": u_topic(board)}) as response:
+                opened.set()
+                for _ in response.iter_lines():
+                    pass
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        assert opened.wait(10), "the daemon did not open the subscription"
+        yield
+    finally:
+        client.close()
+        thread.join(timeout=5)
+
+
+def pinned(daemon: LocalIpfsDaemon) -> set[bytes]:
+    """Recursive pins as CID bytes (js-ipfs prints base58btc, the API base32)."""
+    response = httpx.post(
+        f"{daemon.api_url}/api/v0/pin/ls", params={"type": "recursive"}, timeout=10
+    )
+    response.raise_for_status()
+    return {parse_cid(key).to_bytes() for key in response.json()["Keys"]}
+
+
+def swarm_peer_ids(daemon: LocalIpfsDaemon) -> set[str]:
+    response = httpx.post(f"{daemon.api_url}/api/v0/swarm/peers", timeout=10)
+    response.raise_for_status()
+    return {p["Peer"] for p in response.json().get("Peers") or []}
+
+
+def message_cids(node: NodeProcess, board: str = "general") -> set[bytes]:
+    """Every message CID the node serves on a board (following pages), as bytes."""
+    found: set[bytes] = set()
+    params = {"board": board, "limit": "200"}
+    while True:
+        body = node.get("/api/messages", params=params).json()
+        found.update(parse_cid(m["cid"]).to_bytes() for m in body["messages"])
+        if not body["nextCursor"]:
+            return found
+        params["before"] = body["nextCursor"]
