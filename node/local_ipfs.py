@@ -4,6 +4,7 @@ preload off."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,8 +100,9 @@ class LocalIpfsDaemon:
             return self
         if not self.api_port:
             self.init()
+        # A daemon that was killed leaves its api file and repo lock (a directory) behind.
         (self.repo_dir / "api").unlink(missing_ok=True)
-        (self.repo_dir / "repo.lock").unlink(missing_ok=True)
+        shutil.rmtree(self.repo_dir / "repo.lock", ignore_errors=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(JSIPFS_BIN), "daemon", "--enable-preload=false"],
