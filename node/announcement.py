@@ -2,7 +2,9 @@
 
 ``{"kind": "message", "cid": …, "envelope": {…}}`` carries a new envelope inline so receivers
 need no fetch; ``{"kind": "head", "board": …, "cid": …}`` points at a node's latest head
-manifest for catch-up.
+manifest for catch-up; ``{"kind": "hello", "board": …}`` is sent by a node that has just
+subscribed, and asks the others to announce their heads now instead of at their next
+``HEAD_INTERVAL``, so that a restarted or new node catches up in seconds.
 """
 
 import json
@@ -13,7 +15,7 @@ from crypto import Cid, CryptoError, parse_cid
 from node.envelope import InvalidMessage
 
 MAX_ANNOUNCEMENT_BYTES = 96 * 1024
-KINDS = {"message", "head"}
+KINDS = {"message", "head", "hello"}
 
 
 def topic_for(board: str) -> str:
@@ -32,10 +34,14 @@ def head_announcement(board: str, cid: Cid) -> bytes:
     return json.dumps({"kind": "head", "board": board, "cid": str(cid)}).encode()
 
 
+def hello_announcement(board: str) -> bytes:
+    return json.dumps({"kind": "hello", "board": board}).encode()
+
+
 @dataclass(frozen=True)
 class Announcement:
     kind: str
-    cid: Cid
+    cid: Cid | None
     envelope: dict[str, Any] | None = None
     board: str | None = None
 
@@ -54,6 +60,10 @@ def parse_announcement(data: bytes, board: str) -> Announcement:
         raise InvalidMessage("invalid_json", "announcement is not JSON") from None
     if not isinstance(obj, dict) or obj.get("kind") not in KINDS:
         raise InvalidMessage("bad_announcement", "announcement has no known kind")
+    if obj["kind"] == "hello":
+        if set(obj) != {"kind", "board"} or obj["board"] != board:
+            raise InvalidMessage("bad_announcement", "hello for another board")
+        return Announcement("hello", None, board=board)
     try:
         cid = parse_cid(obj.get("cid"))
     except CryptoError as exc:

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,10 @@ class OpenPage:
         self.cid = None
 
 
+# How often a burst of hellos (several nodes restarting) may make us announce a board's head.
+ANSWER_SECONDS = 1.0
+
+
 class HeadPublisher:
     def __init__(
         self,
@@ -87,6 +92,8 @@ class HeadPublisher:
         self.on_no_peers = on_no_peers
         self._pages: dict[str, OpenPage] = {}
         self._lock = asyncio.Lock()
+        self._answered: dict[str, float] = {}
+        self._answers: set[asyncio.Task] = set()
 
     def head(self, board: str) -> Cid | None:
         page = self._pages.get(board)
@@ -175,6 +182,26 @@ class HeadPublisher:
                 self.on_no_peers()
             return False
         return True
+
+    def answer_hello(self, board: str) -> None:
+        """A node just joined the board: announce our head now, at most once a second, so it
+        catches up without waiting for our next ``HEAD_INTERVAL``."""
+        now = time.monotonic()
+        if (
+            board not in self.boards
+            or now - self._answered.get(board, -ANSWER_SECONDS) < ANSWER_SECONDS
+        ):
+            return
+        self._answered[board] = now
+        task = asyncio.create_task(self._answer(board))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, board: str) -> None:
+        try:
+            await self.announce(board)
+        except IpfsError as exc:
+            log.info("could not answer a hello on %s: %s", board, exc)
 
     async def publish_all(self) -> None:
         """Update and announce every board's head (one round of the loop, or on Lambda)."""

@@ -50,6 +50,7 @@ class Ingestor:
         self.linger = linger
         self.own_peer_id: str | None = None
         self.on_head: HeadHandler | None = None
+        self.on_hello: Callable[[str], None] | None = None
         self.indexed = 0
         self._drops = DropLog(log)
         self._seen: dict[bytes, None] = {}
@@ -66,6 +67,12 @@ class Ingestor:
             return "ignored"
         try:
             announcement = parse_announcement(message.data, board)
+            if announcement.kind == "hello":
+                self.peers.seen(sender)
+                if self.on_hello is not None:
+                    self.on_hello(board)
+                return "hello"
+            assert announcement.cid is not None
             if announcement.kind == "head":
                 self.peers.seen(sender)
                 if self.on_head is not None:

@@ -3,19 +3,23 @@
 When the stream breaks (daemon restarted, connection reset) the board goes ``down`` and is
 resubscribed with exponential backoff and jitter. States, shown in ``/api/status``:
 ``connecting`` (asking the daemon), ``subscribed`` (the daemon answered the subscription),
-``down`` (waiting to retry).
+``down`` (waiting to retry). Once subscribed, the node says hello on the board so that the
+others announce their heads now and it catches up at once.
 """
 
 import asyncio
 import logging
 
-from node.announcement import topic_for
+from node.announcement import hello_announcement, topic_for
 from node.ingest import Ingestor
 from node.outbox import backoff_ms
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient, PubsubMessage
 
 log = logging.getLogger(__name__)
+
+# Peers may learn of a fresh subscription a gossipsub heartbeat late: say hello twice.
+HELLO_DELAYS = (0.0, 2.0)
 
 
 class PubsubListener:
@@ -24,6 +28,7 @@ class PubsubListener:
         self.boards = list(boards)
         self.ingest = ingest
         self._states = {board: "connecting" for board in self.boards}
+        self._greetings: set[asyncio.Task] = set()
 
     def states(self) -> dict[str, str]:
         return dict(self._states)
@@ -34,6 +39,17 @@ class PubsubListener:
     def _opened(self, board: str) -> None:
         self._states[board] = "subscribed"
         log.info("subscribed to %s", topic_for(board))
+        task = asyncio.create_task(self._greet(board))
+        self._greetings.add(task)
+        task.add_done_callback(self._greetings.discard)
+
+    async def _greet(self, board: str) -> None:
+        for delay in HELLO_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                await self.ipfs.publish(topic_for(board), hello_announcement(board))
+            except IpfsError as exc:
+                log.debug("hello on %s not sent: %s", board, exc)
 
     async def _listen(self, board: str) -> None:
         failures = 0

@@ -81,6 +81,7 @@ class NodeServices:
         heads = HeadPublisher(
             index, ipfs, key, settings.boards, bus, settings.head_interval, mesh.suspect
         )
+        ingest.on_hello = heads.answer_hello
         listener = PubsubListener(ipfs, settings.boards, ingest)
         bootstrap = BootstrapDialer(ipfs, settings.peers)
         services = cls(

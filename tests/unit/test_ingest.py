@@ -116,3 +116,18 @@ async def test_writes_are_batched_and_ingest_is_fast(ingest):
     assert ingest.index.count() == 5000
     assert ingest.index.adds <= 5000 // ingest.batch + 1
     assert ingest.peers.snapshot()[PEER].first_deliveries == 5000
+
+
+async def test_hello_asks_for_heads_and_a_malformed_one_is_counted(ingest):
+    asked: list[str] = []
+    ingest.on_hello = asked.append
+    assert (
+        ingest.receive(msg(json.dumps({"kind": "hello", "board": "general"}).encode()), "general")
+        == "hello"
+    )
+    assert asked == ["general"]
+    other_board = json.dumps({"kind": "hello", "board": "other"}).encode()
+    assert ingest.receive(msg(other_board), "general") == "bad_announcement"
+    extra = json.dumps({"kind": "hello", "board": "general", "x": 1}).encode()
+    assert ingest.receive(msg(extra), "general") == "bad_announcement"
+    assert asked == ["general"] and ingest.peers.snapshot()[PEER].invalid == 2
