@@ -10,8 +10,10 @@ from pathlib import Path
 
 from bench.api_load import api_rows
 from bench.broadcast import broadcast_rows
+from bench.catch_up import catch_up_rows
 from bench.cold_start import cold_start_rows
 from bench.env import BenchEnv, bench_env
+from bench.ingest import ingest_rows
 from bench.propagation import propagation_rows
 from bench.rows import Row, format_table
 from bench.scale import scale_rows
@@ -26,6 +28,8 @@ def cold_start_suite(env: BenchEnv, quick: bool) -> list[Row]:
 SUITES: dict[str, Callable[[BenchEnv, bool], list[Row]]] = {
     "broadcast": broadcast_rows,
     "propagation": propagation_rows,
+    "ingest": ingest_rows,
+    "catch-up": catch_up_rows,
     "api": api_rows,
     "cold-start": cold_start_suite,
     "scale": scale_rows,

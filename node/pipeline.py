@@ -4,7 +4,9 @@ A message is durable once ``accept`` returns (index and outbox are written in on
 everything after that may fail and is retried by the outbox worker until it succeeds.
 """
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ class BroadcastPipeline:
         self.index = index
         self.ipfs = ipfs
         self.bus = bus
+        self.on_no_peers: Callable[[], None] | None = None
 
     def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
         """Store the message and its pending delivery; False when it was already known."""
@@ -62,23 +65,29 @@ class BroadcastPipeline:
         return delivery
 
     async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
+        """Add and announce at the same time: the CID is known locally, and receivers index
+        the inline envelope without fetching, so announcing need not wait for the add."""
         expected: Cid = parse_cid(stored.cid)
         data = canonical_bytes(stored.envelope)
-        added = await self.ipfs.add(data)
+        topic = topic_for(stored.board)
+        added, published = await asyncio.gather(
+            self.ipfs.add(data),
+            self.ipfs.publish(topic, message_announcement(expected, stored.envelope)),
+            return_exceptions=True,
+        )
+        if isinstance(added, BaseException):
+            raise added
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
         self.index.mark_pinned(stored.cid)
-        topic = topic_for(stored.board)
-        try:
-            await self.ipfs.publish(topic, message_announcement(expected, stored.envelope))
-        except NoPubsubPeers:
+        if isinstance(published, NoPubsubPeers):
             # Nobody subscribes right now; peers that join later catch up from head manifests.
-            log.info(
-                "no pubsub peers on %s; %s is pinned and will reach peers by sync",
-                topic,
-                stored.cid,
-            )
+            log.info("no pubsub peers on %s; %s is pinned, peers get it by sync", topic, stored.cid)
+            if self.on_no_peers is not None:
+                self.on_no_peers()
             return Delivery(pinned=True, announced=False, broadcast_to=0)
+        if isinstance(published, BaseException):
+            raise published
         peers = await self.ipfs.pubsub_peers(topic)
         return Delivery(pinned=True, announced=True, broadcast_to=len(peers))
 

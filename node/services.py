@@ -78,6 +78,7 @@ class NodeServices:
         syncer = HeadSyncer(ipfs, ingest, peerbook, settings.sync_depth)
         ingest.on_head = syncer.offer
         mesh = MeshDoctor(ipfs, settings.boards, settings.peers)
+        pipeline.on_no_peers = mesh.suspect
         heads = HeadPublisher(
             index, ipfs, key, settings.boards, bus, settings.head_interval, mesh.suspect
         )

@@ -11,9 +11,9 @@ against the peer that announced it and ends the walk.
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from crypto import Cid
+from crypto import Cid, canonical_bytes, cid_for_bytes
 from node.envelope import InvalidMessage, VerifiedEnvelope, verify
 from node.ingest import Ingestor
 from node.manifest import MAX_MANIFEST_BYTES, parse_manifest
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 4
 FETCH_TIMEOUT = 10.0
 KNOWN_CAPACITY = 50_000
+VERIFY_CHUNK = 32
 SETTLE_TIMEOUT = 60.0
 # A head whose pages could not be fetched (nobody connected has them) is not retried at once.
 RETRY_SECONDS = 30.0
@@ -88,7 +89,7 @@ class HeadSyncer:
                 data = await self.ipfs.cat(cid, FETCH_TIMEOUT, MAX_MANIFEST_BYTES)
                 try:
                     manifest = parse_manifest(data, cid, board)
-                    verified = [_verify(envelope, board) for envelope in manifest.messages]
+                    verified = await self._verify_unknown(manifest.messages, board)
                 except InvalidMessage as exc:
                     self.ingest.invalid(sender, exc)
                     break
@@ -98,6 +99,21 @@ class HeadSyncer:
                 cid = manifest.prev
             self.ingest.flush()
         return offered
+
+    async def _verify_unknown(self, envelopes: list[Any], board: str) -> list[VerifiedEnvelope]:
+        """Verify only what this node does not have: an open page is re-walked each time its
+        author adds to it, and re-checking hundreds of known signatures would stall the loop
+        that serves live clients. Yields to the loop between chunks for the same reason."""
+        verified = []
+        for position, envelope in enumerate(envelopes):
+            if isinstance(envelope, dict) and self.ingest.knows(
+                cid_for_bytes(canonical_bytes(envelope))
+            ):
+                continue
+            verified.append(_verify(envelope, board))
+            if position % VERIFY_CHUNK == VERIFY_CHUNK - 1:
+                await asyncio.sleep(0)
+        return verified
 
     def _remember(self, cid: Cid) -> None:
         self._walked[cid.to_bytes()] = None
