@@ -1,12 +1,13 @@
 """HTTP endpoints (DESIGN: "HTTP API"). Handlers translate; the pipeline does the work."""
 
 import hmac
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
 from node.envelope import (
@@ -25,6 +26,7 @@ from node.services import NodeServices
 from node.settings import BOARD_PATTERN
 from node.status import node_status
 from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
+from storage.index import StoredMessage
 
 log = logging.getLogger(__name__)
 
@@ -121,20 +123,24 @@ def board_param(request: Request) -> str:
     return board
 
 
-async def list_messages(request: Request) -> JSONResponse:
+def messages_json(fields: dict[str, Any], messages: list[StoredMessage]) -> Response:
+    """A JSON object of ``fields`` plus ``"messages"``, with each stored envelope copied in as
+    text rather than parsed and re-encoded (the hot path of ``/api/messages`` and the poll)."""
+    head = json.dumps(fields, ensure_ascii=False)[:-1]
+    items = ",".join(m.to_json_text() for m in messages)
+    separator = "," if fields else ""
+    body = f'{head}{separator}"messages":[{items}]}}'
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
     try:
         page = services.index.list_board(board, _limit(request), request.query_params.get("before"))
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", str(exc)) from None
-    return JSONResponse(
-        {
-            "board": board,
-            "messages": [m.to_json() for m in page.messages],
-            "nextCursor": page.next_cursor,
-        }
-    )
+    return messages_json({"board": board, "nextCursor": page.next_cursor}, page.messages)
 
 
 async def get_message(request: Request) -> JSONResponse:

@@ -139,7 +139,9 @@ class Ingestor:
                 continue
             credits[sender] += 1
             self.bus.publish_message(
-                StoredMessage(message.cid, message.envelope, message.received_at, message.source)
+                StoredMessage.from_envelope(
+                    message.cid, message.envelope, message.received_at, message.source
+                )
             )
             self.replicator.submit(message.cid)
         for sender, count in credits.items():

@@ -8,9 +8,9 @@ import math
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
-from node.api import board_param, services_of
+from node.api import board_param, messages_json, services_of
 from node.errors import ApiError
 from node.events import Subscription
 from node.live_hub import live_hub, messages_after
@@ -67,7 +67,7 @@ async def _wait_while_connected(
     return page
 
 
-async def poll(request: Request) -> JSONResponse:
+async def poll(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
     wait = _wait_param(request)
@@ -80,10 +80,4 @@ async def poll(request: Request) -> JSONResponse:
                 page = await _wait_while_connected(request, sub, board, since, wait)
         finally:
             services.bus.unsubscribe(sub)
-    return JSONResponse(
-        {
-            "board": board,
-            "messages": [message.to_json() for message in page.messages],
-            "cursor": page.next_cursor,
-        }
-    )
+    return messages_json({"board": board, "cursor": page.next_cursor}, page.messages)

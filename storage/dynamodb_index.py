@@ -29,6 +29,7 @@ from storage.index import (
     StoredMessage,
     decode_cursor,
     encode_cursor,
+    envelope_text,
 )
 
 # Zero-padded so that string order is number order (ts is non-negative, bounded by clock skew).
@@ -105,7 +106,7 @@ def _int_cursor(cursor: str, length: int) -> list[int]:
 def _to_message(item: dict[str, Any]) -> StoredMessage:
     return StoredMessage(
         cid=item["cid"]["S"],
-        envelope=json.loads(item["envelope"]["S"]),
+        envelope_json=item["envelope"]["S"],
         received_at=_int(item, "received_at"),
         source=item["source"]["S"],
         pinned=item.get("pinned", {}).get("BOOL", False),
@@ -191,7 +192,7 @@ class DynamoMessageIndex:
         item = {
             "pk": _s(f"msg#{m.cid}"),
             "cid": _s(m.cid),
-            "envelope": _s(json.dumps(m.envelope, separators=(",", ":"), ensure_ascii=False)),
+            "envelope": _s(envelope_text(m.envelope)),
             "received_at": _n(m.received_at),
             "source": _s(m.source),
             "pinned": {"BOOL": False},

@@ -8,18 +8,43 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from storage.errors import InvalidCursor
 
 
+def envelope_text(envelope: dict[str, Any]) -> str:
+    """The compact JSON an index stores an envelope as."""
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class StoredMessage:
+    """A message as the index keeps it. The envelope stays JSON text until someone needs the
+    dict: listing a page copies the stored text straight into the answer (``to_json_text``),
+    which keeps ``/api/messages`` from parsing and re-encoding fifty envelopes per call."""
+
     cid: str
-    envelope: dict[str, Any]
+    envelope_json: str
     received_at: int
     source: str
     pinned: bool = False
+
+    @classmethod
+    def from_envelope(
+        cls,
+        cid: str,
+        envelope: dict[str, Any],
+        received_at: int,
+        source: str,
+        pinned: bool = False,
+    ) -> "StoredMessage":
+        return cls(cid, envelope_text(envelope), received_at, source, pinned)
+
+    @cached_property
+    def envelope(self) -> dict[str, Any]:
+        return json.loads(self.envelope_json)
 
     @property
     def board(self) -> str:
@@ -37,6 +62,14 @@ class StoredMessage:
             "source": self.source,
             "pinned": self.pinned,
         }
+
+    def to_json_text(self) -> str:
+        """``json.dumps(self.to_json())`` without parsing the envelope."""
+        return (
+            f'{{"cid":{json.dumps(self.cid)},"envelope":{self.envelope_json},'
+            f'"receivedAt":{int(self.received_at)},"source":{json.dumps(self.source)},'
+            f'"pinned":{"true" if self.pinned else "false"}}}'
+        )
 
 
 @dataclass(frozen=True)

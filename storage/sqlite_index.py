@@ -14,6 +14,7 @@ from storage.index import (
     StoredMessage,
     decode_cursor,
     encode_cursor,
+    envelope_text,
 )
 
 SCHEMA = """
@@ -58,7 +59,7 @@ _COLUMNS = "cid, envelope, received_at, source, pinned"
 
 def _row_to_message(row: tuple) -> StoredMessage:
     cid, envelope, received_at, source, pinned = row
-    return StoredMessage(cid, json.loads(envelope), received_at, source, bool(pinned))
+    return StoredMessage(cid, envelope, received_at, source, bool(pinned))
 
 
 class SqliteMessageIndex:
@@ -85,7 +86,7 @@ class SqliteMessageIndex:
                             m.cid,
                             m.envelope["board"],
                             m.envelope["ts"],
-                            json.dumps(m.envelope, separators=(",", ":"), ensure_ascii=False),
+                            envelope_text(m.envelope),
                             m.received_at,
                             m.source,
                         ),
