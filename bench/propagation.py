@@ -4,6 +4,7 @@ on B's and C's live streams, vs raw pub→sub on the same daemons."""
 import asyncio
 import json
 import time
+from typing import Any
 
 import httpx
 import websockets
@@ -29,6 +30,19 @@ async def _paced(count: int, send) -> None:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(i)))
     await asyncio.gather(*tasks)
+
+
+async def _latencies(
+    sent: dict[Any, float], arrivals: list[dict[Any, float]], tasks: list[asyncio.Task], count: int
+) -> list[list[float]]:
+    """Wait (30 s at most) until every receiver has every message, stop listening, and return
+    each receiver's latencies."""
+    deadline = time.monotonic() + 30
+    while any(len(got) < count for got in arrivals) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
+    return [[got[key] - sent[key] for key in got if key in sent] for got in arrivals]
 
 
 async def _collect_ws(url: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
@@ -58,12 +72,7 @@ async def _node_run(sender: str, receivers: list[str], count: int) -> list[list[
             assert response.status_code == 200, response.text
 
         await _paced(count, send)
-    deadline = time.monotonic() + 30
-    while any(len(got) < count for got in arrivals) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    for task in collectors:
-        task.cancel()
-    return [[got[c] - sent[c] for c in got if c in sent] for got in arrivals]
+    return await _latencies(sent, arrivals, collectors, count)
 
 
 async def _raw_run(sender_api: str, receiver_apis: list[str], count: int) -> list[list[float]]:
@@ -90,14 +99,10 @@ async def _raw_run(sender_api: str, receiver_apis: list[str], count: int) -> lis
         await sender.publish(RAW_TOPIC, payload)
 
     await _paced(count, send)
-    deadline = time.monotonic() + 30
-    while any(len(got) < count for got in arrivals) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    for task in listeners:
-        task.cancel()
+    latencies = await _latencies(sent, arrivals, listeners, count)
     for client in [sender, *receivers]:
         await client.aclose()
-    return [[got[p] - sent[p] for p in got if p in sent] for got in arrivals]
+    return latencies
 
 
 def propagation_rows(env: BenchEnv, quick: bool) -> list[Row]:

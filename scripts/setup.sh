@@ -43,10 +43,16 @@ if [ "$kind" = dev ]; then
 fi
 
 # Dashboard browser tests (tests/live): Playwright drives Debian's chromium, because its own
-# browser download does not work here. Installed once, as root (CI) or through sudo.
-if [ "$kind" = dev ] && [ ! -x /usr/bin/chromium ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
-  $sudo_cmd apt-get update -q
-  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+# browser download does not work here. Benchmarks (python -m bench) load the API with wrk.
+# Installed once, as root (CI) or through sudo.
+if [ "$kind" = dev ]; then
+  missing=""
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  command -v wrk >/dev/null || missing="$missing wrk"
+  if [ -n "$missing" ]; then
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+    $sudo_cmd apt-get update -q
+    $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+  fi
 fi
