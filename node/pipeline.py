@@ -6,6 +6,7 @@ everything after that may fail and is retried by the outbox worker until it succ
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 # The request that accepted a message delivers it itself; the outbox worker steps in only if
 # that request failed or the process died, so both never announce the same message at once.
 OUTBOX_GRACE_MS = 10_000
+PEER_COUNT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class BroadcastPipeline:
         self.ipfs = ipfs
         self.bus = bus
         self.on_no_peers: Callable[[], None] | None = None
+        self._peer_counts: dict[str, tuple[int, float]] = {}
 
     def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
         """Store the message and its pending delivery; False when it was already known."""
@@ -88,8 +91,17 @@ class BroadcastPipeline:
             return Delivery(pinned=True, announced=False, broadcast_to=0)
         if isinstance(published, BaseException):
             raise published
-        peers = await self.ipfs.pubsub_peers(topic)
-        return Delivery(pinned=True, announced=True, broadcast_to=len(peers))
+        return Delivery(pinned=True, announced=True, broadcast_to=await self._peer_count(topic))
+
+    async def _peer_count(self, topic: str) -> int:
+        """Pubsub peers on the topic, asked at most every ``PEER_COUNT_SECONDS``: under load
+        one more RPC per broadcast costs the daemon, which is the bottleneck, ~10% of its
+        throughput, for a figure that changes on the scale of seconds."""
+        count, taken_at = self._peer_counts.get(topic, (0, -PEER_COUNT_SECONDS))
+        if time.monotonic() - taken_at >= PEER_COUNT_SECONDS:
+            count = len(await self.ipfs.pubsub_peers(topic))
+            self._peer_counts[topic] = (count, time.monotonic())
+        return count
 
 
 def delivery_json(cid: str, delivery: Delivery | None, duplicate: bool) -> dict[str, Any]:
