@@ -51,14 +51,16 @@ class DaemonMonitor:
         previous = self._snapshot
         now = time.monotonic()
         try:
-            peers = await self.ipfs.swarm_peers()
-            info = previous.info if previous.reachable else None
-            if info is None:
-                info = await self.ipfs.info()
-            repo_bytes, repo_at = previous.repo_bytes, self._repo_at
-            if info is not previous.info or now - repo_at >= REPO_STAT_SECONDS:
-                repo_bytes, repo_at = await self.ipfs.repo_size(), now
-            self._repo_at = repo_at
+            if previous.reachable and previous.info is not None:
+                info, peers = previous.info, await self.ipfs.swarm_peers()
+                repo_bytes = previous.repo_bytes
+                if now - self._repo_at >= REPO_STAT_SECONDS:
+                    repo_bytes, self._repo_at = await self.ipfs.repo_size(), now
+            else:
+                info, peers, repo_bytes = await asyncio.gather(
+                    self.ipfs.info(), self.ipfs.swarm_peers(), self.ipfs.repo_size()
+                )
+                self._repo_at = now
             snapshot = DaemonSnapshot(True, info, peers, repo_bytes, taken_at=now)
         except IpfsError as exc:
             snapshot = DaemonSnapshot(False, error=str(exc)[:300], taken_at=now)

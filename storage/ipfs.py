@@ -188,8 +188,9 @@ class IpfsClient:
         await self._http.aclose()
 
     async def info(self) -> DaemonInfo:
-        ident = await self._call(lambda c: c.id())
-        version = await self._call(lambda c: c.version())
+        ident, version = await asyncio.gather(
+            self._call(lambda c: c.id()), self._call(lambda c: c.version())
+        )
         return DaemonInfo(
             peer_id=str(ident["ID"]),
             version=str(version["Version"]),
