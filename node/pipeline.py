@@ -95,7 +95,7 @@ class BroadcastPipeline:
 
     async def _peer_count(self, topic: str) -> int:
         """Pubsub peers on the topic, asked at most every ``PEER_COUNT_SECONDS``: under load
-        one more RPC per broadcast costs the daemon, which is the bottleneck, ~10% of its
+        one more RPC per broadcast costs the daemon, which is the bottleneck, ~25% of its
         throughput, for a figure that changes on the scale of seconds."""
         count, taken_at = self._peer_counts.get(topic, (0, -PEER_COUNT_SECONDS))
         if time.monotonic() - taken_at >= PEER_COUNT_SECONDS:
