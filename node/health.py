@@ -2,7 +2,7 @@
 
 - ``offline``: the daemon does not answer (nothing can be pinned or announced).
 - ``degraded``: the daemon answers but messages are waiting in the outbox, or a board's
-  subscription is down.
+  subscription is down (on Lambda, boards are ``scheduled``: heard in the sync window).
 - ``isolated``: everything works locally but no peer is connected.
 - ``fair``: one connected peer (a single point of failure for replication).
 - ``good``: two connected peers.

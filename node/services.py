@@ -58,7 +58,6 @@ class NodeServices:
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
     started_at: float = field(default_factory=time.time)
-    subscription_states: Callable[[], dict[str, str]] = dict
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -103,8 +102,14 @@ class NodeServices:
             mesh,
             bootstrap,
         )
-        services.subscription_states = listener.states
         return services
+
+    def subscription_states(self) -> dict[str, str]:
+        """Per board. Without background loops (Lambda) no subscription stays open: the boards
+        are heard in the scheduled sync window, which status shows as ``scheduled``."""
+        if not self._tasks:
+            return {board: "scheduled" for board in self.settings.boards}
+        return self.listener.states()
 
     def background_jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Loops that run for the life of a long-running node (not on Lambda, which runs

@@ -30,7 +30,7 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
             snapshot.reachable,
             connected,
             backlog,
-            all(state == "subscribed" for state in subscriptions.values()),
+            all(state in ("subscribed", "scheduled") for state in subscriptions.values()),
         ),
         "messagesSynced": services.index.count(),
         "storageUsed": round(storage_bytes / MB, 2),

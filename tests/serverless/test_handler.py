@@ -34,6 +34,8 @@ def test_status_uses_the_ssm_key_and_the_daemon(lambda_env, load_handler):
     assert body["ipfs"]["reachable"] is True
     assert body["ipfs"]["peerId"] == lambda_env.daemon.peer_id
     assert body["messagesSynced"] == 0 and body["boards"] == ["general", "random"]
+    assert body["subscriptions"] == {"general": "scheduled", "random": "scheduled"}
+    assert body["networkHealth"] == "isolated"
     assert call(handler, "GET", "/health") == (200, {"status": "ok"})
 
 
