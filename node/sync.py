@@ -31,6 +31,9 @@ FETCH_TIMEOUT = 10.0
 KNOWN_CAPACITY = 50_000
 VERIFY_CHUNK = 32
 SETTLE_TIMEOUT = 60.0
+# While pubsub delivers a peer's messages live, re-walking its open page every time it changes
+# only re-fetches what we have; each fetch stalls the js-ipfs daemons' pubsub for tens of ms.
+PEER_WALK_SECONDS = 15.0
 # A head whose pages could not be fetched (nobody connected has them) is not retried at once.
 RETRY_SECONDS = 30.0
 
@@ -53,19 +56,35 @@ class HeadSyncer:
         self._walking: set[bytes] = set()
         self._retry_at: dict[bytes, float] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._last_walk: dict[tuple[str, str], float] = {}
+        self._deferred: dict[tuple[str, str], Cid] = {}
 
     def offer(self, head: Cid, board: str, sender: str) -> None:
         """A head was announced: walk it in the background unless known or the peer is
-        ignored."""
+        ignored. A peer's chain is walked at most every ``PEER_WALK_SECONDS``; a newer head
+        that comes sooner waits for its turn (only the latest is kept)."""
         key = head.to_bytes()
         if key in self._walked or key in self._walking or self.peers.ignored(sender):
             return
         if time.monotonic() < self._retry_at.get(key, 0.0):
             return
+        chain = (sender, board)
+        wait = self._last_walk.get(chain, -PEER_WALK_SECONDS) + PEER_WALK_SECONDS - time.monotonic()
+        if wait > 0:
+            if chain not in self._deferred:
+                asyncio.get_running_loop().call_later(wait, self._offer_deferred, chain)
+            self._deferred[chain] = head
+            return
+        self._last_walk[chain] = time.monotonic()
         self._walking.add(key)
         task = asyncio.create_task(self._walk_task(head, board, sender))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _offer_deferred(self, chain: tuple[str, str]) -> None:
+        head = self._deferred.pop(chain, None)
+        if head is not None:
+            self.offer(head, chain[1], chain[0])
 
     async def _walk_task(self, head: Cid, board: str, sender: str) -> None:
         try:
