@@ -1,6 +1,8 @@
 """Nothing accepted is lost when the daemon dies in the middle of a burst of broadcasts."""
 
 import asyncio
+import itertools
+from collections import Counter
 
 import httpx
 
@@ -8,45 +10,45 @@ from crypto import NodeKey, parse_cid
 from tests.conftest import signed_envelope
 from tests.support.processes import wait_until
 
-MESSAGES = 120
 CONCURRENCY = 16
+STOP_AFTER = 40
+QUEUED_WANTED = 20
+LIMIT = 1000
 
 
-async def post_all(url: str, envelopes: list[dict], stop_after: int, stop) -> list[httpx.Response]:
-    sent = 0
-    lock = asyncio.Lock()
+async def burst(url: str, key: NodeKey, stop) -> list[httpx.Response]:
+    """Post with CONCURRENCY in flight; after STOP_AFTER answers, stop the daemon in the
+    background while the posts go on, until QUEUED_WANTED answers were 202 (queued)."""
+    responses: list[httpx.Response] = []
+    codes: Counter[int] = Counter()
+    numbers = itertools.count()
+    stopping: list[asyncio.Task] = []
 
     async with httpx.AsyncClient(timeout=30) as client:
 
-        async def post(envelope: dict) -> httpx.Response:
-            nonlocal sent
-            response = await client.post(f"{url}/api/broadcast", json=envelope)
-            async with lock:
-                sent += 1
-                if sent == stop_after:
-                    await asyncio.to_thread(stop)
-            return response
+        async def worker() -> None:
+            while codes[202] < QUEUED_WANTED and len(responses) < LIMIT:
+                envelope = signed_envelope(key, f"burst {next(numbers)}")
+                response = await client.post(f"{url}/api/broadcast", json=envelope)
+                responses.append(response)
+                codes[response.status_code] += 1
+                if len(responses) == STOP_AFTER:
+                    stopping.append(asyncio.create_task(asyncio.to_thread(stop)))
 
-        semaphore = asyncio.Semaphore(CONCURRENCY)
-
-        async def bounded(envelope: dict) -> httpx.Response:
-            async with semaphore:
-                return await post(envelope)
-
-        return await asyncio.gather(*(bounded(e) for e in envelopes))
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*stopping)
+    return responses
 
 
 def test_burst_with_daemon_killed_midway_loses_nothing(ipfs_daemon, node_factory):
     node = node_factory(ipfs_daemon.api_multiaddr)
-    key = NodeKey.generate()
-    envelopes = [signed_envelope(key, f"burst {i}") for i in range(MESSAGES)]
-    responses = asyncio.run(post_all(node.url, envelopes, MESSAGES // 3, ipfs_daemon.stop))
+    responses = asyncio.run(burst(node.url, NodeKey.generate(), ipfs_daemon.stop))
 
-    codes = {r.status_code for r in responses}
-    assert codes <= {200, 202}, [r.text for r in responses if r.status_code not in (200, 202)]
-    assert 202 in codes, "the daemon was stopped mid-burst, so some answers must be queued"
+    codes = Counter(r.status_code for r in responses)
+    assert set(codes) <= {200, 202}, [r.text for r in responses if r.status_code not in (200, 202)]
+    assert codes[200] >= STOP_AFTER and codes[202] >= QUEUED_WANTED, codes
     cids = {r.json()["cid"] for r in responses}
-    assert len(cids) == MESSAGES
+    assert len(cids) == len(responses)
 
     ipfs_daemon.start()
     wait_until(
@@ -59,6 +61,13 @@ def test_burst_with_daemon_killed_midway_loses_nothing(ipfs_daemon, node_factory
     ).json()["Keys"]
     pinned = {parse_cid(k).to_bytes() for k in keys}
     assert all(parse_cid(cid).to_bytes() in pinned for cid in cids)
-    listed = node.get("/api/messages", params={"limit": 200}).json()["messages"]
+    listed, cursor = [], None
+    while True:
+        params = {"limit": 200, **({"before": cursor} if cursor else {})}
+        page = node.get("/api/messages", params=params).json()
+        listed += page["messages"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
     assert {m["cid"] for m in listed} == cids
     assert all(m["pinned"] for m in listed)
