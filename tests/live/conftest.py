@@ -3,6 +3,7 @@ daemon is down, a pair of nodes on two connected daemons, headless Chromium, and
 
 import asyncio
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -125,5 +126,9 @@ def message_item(page: Page, cid: str) -> Locator:
     return page.locator(f'#messages li[data-cid="{cid}"]')
 
 
-def dashboard_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+def dashboard_path(tmp_path: Path) -> Path:
+    """The README's screenshot (docs/dashboard.png) when UPDATE_SCREENSHOT=1, so that an
+    ordinary test run does not rewrite a tracked file; a temporary file otherwise."""
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+    return tmp_path / "dashboard.png"

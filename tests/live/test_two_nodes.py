@@ -34,7 +34,9 @@ def two_pages(browser, node_pair):
         context.close()
 
 
-def test_post_from_one_dashboard_appears_on_the_other_nodes_dashboard(node_pair, two_pages):
+def test_post_from_one_dashboard_appears_on_the_other_nodes_dashboard(
+    node_pair, two_pages, tmp_path
+):
     (here, there), (writer, reader) = node_pair, two_pages
     open_dashboard(writer, here.node)
     open_dashboard(reader, there.node)
@@ -60,4 +62,6 @@ def test_post_from_one_dashboard_appears_on_the_other_nodes_dashboard(node_pair,
     expect(reader.locator("#widget-peers")).not_to_have_text("0")
     synced = str(there.node.get("/api/status").json()["messagesSynced"])
     expect(reader.locator("#node-messages")).to_have_text(synced)
-    reader.screenshot(path=dashboard_path(), full_page=True)
+    shot = dashboard_path(tmp_path)
+    reader.screenshot(path=shot, full_page=True)
+    assert shot.stat().st_size > 10_000
