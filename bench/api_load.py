@@ -74,8 +74,8 @@ def api_rows(env: BenchEnv, quick: bool) -> list[Row]:
                 unit="req/s",
                 goal=f"ratio >= {goal}",
                 holds=r is not None and r >= goal and result.non_2xx == 0,
-                note=f"wrk 32 connections {seconds}s; node p99 {result.p99_ms:.1f} ms"
-                f" (bare {bare.p99_ms:.1f} ms)",
+                note=f"wrk 32 connections {seconds}s; node p50/p99 {result.p50_ms:.1f}/"
+                f"{result.p99_ms:.1f} ms (bare {bare.p50_ms:.1f}/{bare.p99_ms:.1f} ms)",
             )
         )
     return rows

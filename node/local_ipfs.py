@@ -148,7 +148,3 @@ class LocalIpfsDaemon:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
