@@ -106,7 +106,7 @@ def cold_start_rows(quick: bool) -> list[dict[str, Any]]:
         try:
             moto.start()
             daemon.start()
-            os.environ.update(moto.env())
+            os.environ.update(moto.aws_env())
             table, param = f"coldstart-{uuid.uuid4().hex[:8]}", "/onusone-node/bench/node-key"
             create_table(table)
             seed = NodeKey.generate().seed_base64()

@@ -10,7 +10,7 @@ import pytest
 
 from node.local_ipfs import free_port
 from tests.serverless.conftest import TOKEN, call
-from tests.support.moto import ServerProcess
+from tests.support.processes import ServerProcess
 
 CREDENTIALS = "alice:s3cret"
 

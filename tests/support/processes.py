@@ -32,33 +32,36 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-class NodeProcess:
-    """``python -m node serve`` in its own process with its own DATA_DIR and port."""
+class ServerProcess:
+    """A test server in its own process group on 127.0.0.1, ready once ``ready_path`` answers
+    (any HTTP status), stopped by its PID."""
 
-    def __init__(self, data_dir: Path, ipfs_api: str, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DATA_DIR": str(data_dir),
-            "IPFS_API": ipfs_api,
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            **(env or {}),
-        }
-        self.log_path = data_dir.with_suffix(".node.log")
+    ready_path = "/"
+
+    def __init__(
+        self,
+        argv: list[str],
+        port: int,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.argv = argv
+        self.port = port
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> "NodeProcess":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def start(self, timeout: float = 20.0) -> "ServerProcess":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "node", "serve"],
-            cwd=ROOT,
+            self.argv,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -68,29 +71,59 @@ class NodeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"node exited with {self.process.returncode}: {self.log()}")
+                raise RuntimeError(
+                    f"{self.argv} exited with {self.process.returncode}: {self.log()}"
+                )
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
+                httpx.get(f"{self.url}{self.ready_path}", timeout=1)
+                return self
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+                time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"node did not become healthy: {self.log()}")
+        raise RuntimeError(f"{self.argv} did not answer within {timeout}s: {self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        os.killpg(process.pid, sig)
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+class NodeProcess(ServerProcess):
+    """``python -m node serve`` in its own process with its own DATA_DIR and port."""
+
+    ready_path = "/health"
+
+    def __init__(self, data_dir: Path, ipfs_api: str, env: dict[str, str] | None = None) -> None:
+        port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "node", "serve"],
+            port,
+            data_dir.with_suffix(".node.log"),
+            env={
+                **os.environ,
+                "DATA_DIR": str(data_dir),
+                "IPFS_API": ipfs_api,
+                "PORT": str(port),
+                "HOST": "127.0.0.1",
+                **(env or {}),
+            },
+            cwd=ROOT,
+        )
+        self.data_dir = data_dir
+
+    def start(self, timeout: float = 20.0) -> "NodeProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        super().start(timeout)
+        return self
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
