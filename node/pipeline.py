@@ -48,9 +48,9 @@ class BroadcastPipeline:
         message = NewMessage(str(verified.cid), verified.envelope, source, received)
         (is_new,) = self.index.add([message], outbox_at=received + OUTBOX_GRACE_MS)
         if is_new:
-            stored = self.index.get(message.cid)
-            if stored is not None:
-                self.bus.publish_message(stored)
+            self.bus.publish_message(
+                StoredMessage.from_envelope(message.cid, message.envelope, received, source)
+            )
         return is_new
 
     async def deliver(self, cid: str) -> Delivery:
