@@ -3,7 +3,7 @@
 The app and its services are built once per container, at import, during Lambda's init phase;
 later invocations reuse them, including the index client and the daemon connection. No daemon
 is started and no background loop runs: API Gateway HTTP API events (payload v2) go to the app
-through Mangum, and any other event (the EventBridge schedule) runs ``node.scheduled``.
+through Mangum, and any other event (the EventBridge schedule) runs ``node.runtime.scheduled``.
 """
 
 import asyncio
@@ -11,13 +11,13 @@ from typing import Any
 
 from mangum import Mangum
 
-from node.app import create_app
-from node.services import NodeServices
+from node.http.app import create_app
+from node.runtime.services import NodeServices
 from node.settings import Settings
 
 settings = Settings.from_env()
 services = NodeServices.from_settings(settings)
-app = create_app(settings, services, background=False)
+app = create_app(services, background=False)
 _http = Mangum(app, lifespan="off")
 
 
@@ -28,7 +28,7 @@ def is_http_event(event: dict[str, Any]) -> bool:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if is_http_event(event):
         return _http(event, context)
-    from node.scheduled import listen_window, run_scheduled
+    from node.runtime.scheduled import listen_window, run_scheduled
 
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     window = listen_window(remaining() if remaining else None)

@@ -5,7 +5,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from node.local_ipfs import LocalIpfsDaemon
+from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support.processes import NodeProcess, connect_daemons
 
 

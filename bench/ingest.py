@@ -10,9 +10,9 @@ from bench.rows import Row, ratio
 from crypto import canonical_bytes, cid_for_bytes, verify_envelope
 from node.announcement import message_announcement
 from node.events import MessageBus
-from node.ingest import Ingestor
-from node.peerbook import PeerBook
-from node.replicator import Replicator
+from node.network.ingest import Ingestor
+from node.network.peerbook import PeerBook
+from node.network.replicator import Replicator
 from storage.ipfs import IpfsClient, PubsubMessage
 from storage.sqlite_index import SqliteMessageIndex
 

@@ -42,7 +42,7 @@ if [ "$kind" = dev ]; then
   fi
 fi
 
-# Dashboard browser tests (tests/live): Playwright drives Debian's chromium, because its own
+# Dashboard browser tests (tests/http): Playwright drives Debian's chromium, because its own
 # browser download does not work here. Benchmarks (python -m bench) load the API with wrk.
 # Installed once, as root (CI) or through sudo.
 if [ "$kind" = dev ]; then

@@ -10,7 +10,7 @@ import pytest
 
 from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
-from node.local_ipfs import LocalIpfsDaemon
+from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support.processes import NodeProcess
 
 

@@ -1,10 +1,12 @@
 """HTTP endpoints (DESIGN: "HTTP API"). Handlers translate; the pipeline does the work."""
 
+from __future__ import annotations
+
 import hmac
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,15 +20,17 @@ from node.envelope import (
     unsigned_from_plain,
     verify,
 )
-from node.errors import ApiError
+from node.http.errors import ApiError
+from node.http.status import node_status
+from node.network.reputation import reputation
 from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
-from node.reputation import reputation
-from node.services import NodeServices
 from node.settings import BOARD_PATTERN
-from node.status import node_status
 from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
+
+if TYPE_CHECKING:
+    from node.runtime.services import NodeServices
 
 log = logging.getLogger(__name__)
 

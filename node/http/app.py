@@ -1,16 +1,25 @@
 """The app factory: one Starlette app for uvicorn (``serve``) and Lambda (Mangum)."""
 
+from __future__ import annotations
+
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from node import api, dashboard, live, poll
-from node.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
-from node.services import NodeServices
-from node.settings import Settings
+from node.http import api, dashboard, live, poll
+from node.http.errors import (
+    ApiError,
+    api_error_handler,
+    http_exception_handler,
+    server_error_handler,
+)
+
+if TYPE_CHECKING:
+    from node.runtime.services import NodeServices
 
 
 def routes() -> list[BaseRoute]:
@@ -28,12 +37,11 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(
-    settings: Settings, services: NodeServices | None = None, *, background: bool = True
-) -> Starlette:
-    """``background`` starts the long-running loops (outbox retry, daemon watch, pubsub);
-    Lambda passes False and drives the same work from its scheduled event instead."""
-    node = services or NodeServices.from_settings(settings)
+def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
+    """The app around ``services`` (built by ``node.runtime``). ``background`` starts the
+    long-running loops (outbox retry, daemon watch, pubsub); Lambda passes False and drives the
+    same work from its scheduled event instead."""
+    node = services
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

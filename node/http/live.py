@@ -5,22 +5,26 @@ cursor, so a replay and the live stream join without gaps or duplicates, and eve
 carries the cursor a reconnecting client passes as ``since`` to miss nothing.
 """
 
+from __future__ import annotations
+
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from node.api import board_param, services_of
 from node.envelope import now_ms
-from node.errors import ApiError
 from node.events import Subscription
-from node.live_hub import PAGE_SIZE, live_hub, messages_after, status_fingerprint
-from node.services import NodeServices
-from node.status import node_status
+from node.http.api import board_param, services_of
+from node.http.errors import ApiError
+from node.http.live_hub import PAGE_SIZE, live_hub, messages_after, status_fingerprint
+from node.http.status import node_status
 from storage.index import Page
+
+if TYPE_CHECKING:
+    from node.runtime.services import NodeServices
 
 log = logging.getLogger(__name__)
 

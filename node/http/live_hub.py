@@ -1,19 +1,23 @@
 """What every live client (WebSocket or long-poll) shares: a cap on how many are served at
 once, one status feed for all of them, and reading the board from a resume cursor."""
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 
-from node.errors import ApiError
-from node.services import NodeServices
-from node.status import node_status
+from node.http.errors import ApiError
+from node.http.status import node_status
 from storage.errors import InvalidCursor
 from storage.index import MessageIndex, Page
+
+if TYPE_CHECKING:
+    from node.runtime.services import NodeServices
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from node.api import board_param, messages_json, services_of
-from node.errors import ApiError
 from node.events import Subscription
-from node.live_hub import live_hub, messages_after
+from node.http.api import board_param, messages_json, services_of
+from node.http.errors import ApiError
+from node.http.live_hub import live_hub, messages_after
 from storage.index import MessageIndex, Page
 
 DEFAULT_WAIT = 25.0

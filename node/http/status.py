@@ -1,11 +1,15 @@
 """The ``/api/status`` document: every field the prototype had, each one computed."""
 
+from __future__ import annotations
+
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node import __version__
-from node.health import network_health
-from node.services import NodeServices
+from node.http.health import network_health
+
+if TYPE_CHECKING:
+    from node.runtime.services import NodeServices
 
 MB = 1_000_000
 

@@ -21,7 +21,7 @@ from crypto import Cid, NodeKey, parse_cid
 from node.announcement import head_announcement, topic_for
 from node.envelope import InvalidMessage, now_ms
 from node.events import MessageBus
-from node.manifest import (
+from node.network.manifest import (
     MAX_MANIFEST_BYTES,
     PAGE_MESSAGES,
     build_manifest,

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 from crypto import Cid, parse_cid
 from node.announcement import parse_announcement
-from node.droplog import DropLog
 from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
 from node.events import MessageBus
-from node.peerbook import PeerBook
-from node.replicator import Replicator
+from node.network.droplog import DropLog
+from node.network.peerbook import PeerBook
+from node.network.replicator import Replicator
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
 

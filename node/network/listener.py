@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from node.announcement import hello_announcement, topic_for
-from node.ingest import Ingestor
+from node.network.ingest import Ingestor
 from node.outbox import backoff_ms
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient, PubsubMessage

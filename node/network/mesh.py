@@ -13,7 +13,7 @@ import logging
 import time
 
 from node.announcement import topic_for
-from node.bootstrap import peer_id_of
+from node.network.bootstrap import peer_id_of
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 

@@ -12,7 +12,7 @@ import logging
 import time
 
 from node.envelope import now_ms
-from node.reputation import far_below_others, reputation
+from node.network.reputation import far_below_others, reputation
 from storage.index import MessageIndex, PeerStats
 
 log = logging.getLogger(__name__)

@@ -11,18 +11,15 @@ against the peer that announced it and ends the walk.
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crypto import Cid, canonical_bytes, cid_for_bytes
 from node.envelope import InvalidMessage, VerifiedEnvelope, verify
-from node.ingest import Ingestor
-from node.manifest import MAX_MANIFEST_BYTES, parse_manifest
-from node.peerbook import PeerBook
+from node.network.ingest import Ingestor
+from node.network.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from node.network.peerbook import PeerBook
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
-
-if TYPE_CHECKING:
-    from node.services import NodeServices
 
 log = logging.getLogger(__name__)
 
@@ -156,30 +153,3 @@ def _verify(envelope: object, board: str) -> VerifiedEnvelope:
     if envelope["board"] != board:
         raise InvalidMessage("bad_manifest", "a manifest entry is for another board")
     return verified
-
-
-async def catch_up(services: "NodeServices", listen_seconds: float) -> int:
-    """Listen on every board for ``listen_seconds``, walk the heads announced meanwhile, index
-    what this node lacks and pin it; returns how many messages were new.
-
-    For deployments without background loops (the scheduled Lambda event): it also publishes
-    and announces this node's own heads so that the others learn what it accepted.
-    """
-    from node.listener import PubsubListener
-
-    before = services.ingest.indexed
-    listener = PubsubListener(services.ipfs, services.settings.boards, services.ingest)
-    listening = asyncio.create_task(listener.run())
-    deadline = asyncio.get_running_loop().time() + listen_seconds
-    try:
-        await asyncio.wait_for(services.heads.publish_all(), listen_seconds)
-        await asyncio.sleep(max(0.0, deadline - asyncio.get_running_loop().time()))
-    except TimeoutError:
-        pass
-    finally:
-        listening.cancel()
-        await asyncio.gather(listening, return_exceptions=True)
-    await services.syncer.settle()
-    await services.replicator.drain(timeout=max(5.0, listen_seconds))
-    services.peerbook.flush()
-    return services.ingest.indexed - before

@@ -36,9 +36,9 @@ def serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from node.app import create_app
-    from node.local_ipfs import LocalIpfsDaemon
-    from node.services import NodeServices
+    from node.http.app import create_app
+    from node.runtime.local_ipfs import LocalIpfsDaemon
+    from node.runtime.services import NodeServices
 
     settings = Settings.from_env()
     daemon = None
@@ -60,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         host = os.environ.get("HOST", "127.0.0.1")
         uvicorn.run(
-            create_app(settings, services),
+            create_app(services),
             host=host,
             port=settings.port,
             log_level="info",

@@ -5,10 +5,12 @@ A Lambda cannot hold a pubsub subscription open, so it misses announcements; the
 a short window on the remote daemon to hear head manifests and fetch what this node lacks.
 """
 
+import asyncio
 import logging
 from typing import Any
 
-from node.services import NodeServices
+from node.network.listener import PubsubListener
+from node.runtime.services import NodeServices
 from storage.errors import IpfsError
 
 log = logging.getLogger(__name__)
@@ -28,8 +30,6 @@ def listen_window(remaining_ms: int | None) -> float:
 async def run_scheduled(services: NodeServices, listen_seconds: float) -> dict[str, Any]:
     """Deliver every queued message now (the schedule is the retry clock, so backoff is
     ignored), then sync. A daemon that is down is reported, not raised: the next run retries."""
-    from node.sync import catch_up  # the pubsub and manifest code only loads on this path
-
     result: dict[str, Any] = {
         "outboxDelivered": await services.outbox.run_once(ignore_backoff=True)
     }
@@ -40,3 +40,28 @@ async def run_scheduled(services: NodeServices, listen_seconds: float) -> dict[s
         result["caughtUp"], result["syncError"] = 0, str(exc)
     result["outboxLeft"] = services.index.outbox_size()
     return result
+
+
+async def catch_up(services: NodeServices, listen_seconds: float) -> int:
+    """Listen on every board for ``listen_seconds``, walk the heads announced meanwhile, index
+    what this node lacks and pin it; returns how many messages were new.
+
+    For deployments without background loops (the scheduled Lambda event): it also publishes
+    and announces this node's own heads so that the others learn what it accepted.
+    """
+    before = services.ingest.indexed
+    listener = PubsubListener(services.ipfs, services.settings.boards, services.ingest)
+    listening = asyncio.create_task(listener.run())
+    deadline = asyncio.get_running_loop().time() + listen_seconds
+    try:
+        await asyncio.wait_for(services.heads.publish_all(), listen_seconds)
+        await asyncio.sleep(max(0.0, deadline - asyncio.get_running_loop().time()))
+    except TimeoutError:
+        pass
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+    await services.syncer.settle()
+    await services.replicator.drain(timeout=max(5.0, listen_seconds))
+    services.peerbook.flush()
+    return services.ingest.indexed - before

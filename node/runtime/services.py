@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import NodeKey
-from node.bootstrap import BootstrapDialer
 from node.events import MessageBus
-from node.heads import HeadPublisher
-from node.ingest import Ingestor
-from node.keys import load_node_key
-from node.listener import PubsubListener
-from node.mesh import MeshDoctor
-from node.monitor import DaemonMonitor
+from node.network.bootstrap import BootstrapDialer
+from node.network.heads import HeadPublisher
+from node.network.ingest import Ingestor
+from node.network.listener import PubsubListener
+from node.network.mesh import MeshDoctor
+from node.network.monitor import DaemonMonitor
+from node.network.peerbook import PeerBook
+from node.network.replicator import Replicator
+from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
-from node.peerbook import PeerBook
 from node.pipeline import BroadcastPipeline
-from node.replicator import Replicator
+from node.runtime.keys import load_node_key
 from node.settings import Settings
-from node.sync import HeadSyncer
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
@@ -113,7 +113,7 @@ class NodeServices:
 
     def background_jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Loops that run for the life of a long-running node (not on Lambda, which runs
-        ``node.sync.catch_up`` from its schedule instead)."""
+        ``node.runtime.scheduled.catch_up`` from its schedule instead)."""
         jobs = [
             self.outbox.run,
             self._watch_daemon,

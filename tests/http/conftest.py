@@ -16,7 +16,7 @@ import websockets
 from playwright.sync_api import Locator, Page, expect
 
 from crypto import NodeKey
-from node.local_ipfs import LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
 from tests.conftest import signed_envelope
 from tests.support.browser import local_chromium
 from tests.support.processes import NodeProcess, connect_daemons, wait_until

@@ -15,7 +15,7 @@ KEY = NodeKey.generate()
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    from node.local_ipfs import LocalIpfsDaemon
+    from node.runtime.local_ipfs import LocalIpfsDaemon
 
     base = tmp_path_factory.mktemp("bad-input")
     daemon = LocalIpfsDaemon(base / "ipfs").start()

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from node.poll import MAX_WAIT
+from node.http.poll import MAX_WAIT
 from tests.live.conftest import hello, next_event, post
 
 

@@ -1,5 +1,6 @@
 """Two nodes on two connected daemons: what one node accepts reaches the other node's live
-clients (announced over IPFS pubsub, ingested by node/listener.py), in Python and in Chromium."""
+clients (announced over IPFS pubsub, ingested by node/network/listener.py), in Python and in
+Chromium."""
 
 import json
 import time

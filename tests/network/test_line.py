@@ -7,9 +7,9 @@ brand-new node next to C.
 import time
 
 from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
-from node.services import NodeServices
+from node.runtime.scheduled import catch_up
+from node.runtime.services import NodeServices
 from node.settings import Settings
-from node.sync import catch_up
 from tests.conftest import signed_envelope
 from tests.support.network import message_cids, pinned, swarm_peer_ids, wait_mesh
 from tests.support.processes import wait_until
@@ -116,7 +116,8 @@ def test_brand_new_node_gets_recent_history(line_network):
 
 
 async def test_catch_up_without_background_loops_as_on_lambda(line_network, tmp_path):
-    """``node.sync.catch_up`` (what the scheduled Lambda event runs) on a node with no loops."""
+    """``node.runtime.scheduled.catch_up`` (what the scheduled Lambda event runs) on a node with
+    no loops."""
     history = message_cids(line_network.nodes["b"])
     line_network.add_daemons(["e"])
     line_network.connect("e", "b")

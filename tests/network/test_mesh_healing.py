@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 
 from node.announcement import topic_for
-from node.mesh import MeshDoctor
+from node.network.mesh import MeshDoctor
 from storage.ipfs import IpfsClient
 from tests.support.network import topic_peers
 from tests.support.processes import connect_daemons

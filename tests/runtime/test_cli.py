@@ -8,7 +8,7 @@ import sys
 
 import httpx
 
-from node.local_ipfs import free_port
+from node.runtime.local_ipfs import free_port
 from tests.support.processes import ROOT, NodeProcess, wait_until
 
 

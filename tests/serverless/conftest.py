@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from crypto import NodeKey
-from node.local_ipfs import LocalIpfsDaemon
+from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.serverless.cli import copy_service
 from tests.serverless.events import LambdaContext, http_event
 from tests.support import moto as moto_support

@@ -33,7 +33,13 @@ def test_artifact_holds_the_code_and_its_dependencies_only(packaged: Path):
     names = zipfile.ZipFile(packaged / "onusone-node.zip").namelist()
     tops = {name.split("/")[0] for name in names}
     assert {"handler.py", "node", "storage", "crypto"} <= tops
-    for module in ("node/app.py", "node/scheduled.py", "storage/dynamodb_index.py"):
+    packaged_files = (
+        "node/http/app.py",
+        "node/runtime/scheduled.py",
+        "node/http/static/index.html",
+        "storage/dynamodb_index.py",
+    )
+    for module in packaged_files:
         assert module in names
     # Runtime dependencies, with native parts built for the Lambda runtime's Python.
     assert {"mangum", "starlette", "nacl", "boto3", "botocore", "httpx", "ipfshttpclient"} <= tops

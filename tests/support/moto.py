@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from node.local_ipfs import free_port
+from node.runtime.local_ipfs import free_port
 from tests.support.processes import ServerProcess
 
 

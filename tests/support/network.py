@@ -17,7 +17,7 @@ import httpx
 
 from crypto import parse_cid
 from node.announcement import topic_for
-from node.local_ipfs import LocalIpfsDaemon
+from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support.processes import NodeProcess, connect_daemons, wait_until
 
 # Small intervals so that catch-up happens within a test's patience.

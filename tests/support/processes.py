@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from node.local_ipfs import LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

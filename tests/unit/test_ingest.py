@@ -9,9 +9,9 @@ import pytest
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
 from node.announcement import MAX_ANNOUNCEMENT_BYTES, message_announcement
 from node.events import MessageBus
-from node.ingest import Ingestor
-from node.peerbook import PeerBook
-from node.replicator import Replicator
+from node.network.ingest import Ingestor
+from node.network.peerbook import PeerBook
+from node.network.replicator import Replicator
 from storage.ipfs import IpfsClient, PubsubMessage
 from storage.sqlite_index import SqliteMessageIndex
 from tests.conftest import signed_envelope

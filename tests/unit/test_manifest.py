@@ -6,8 +6,8 @@ import pytest
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
 from node.envelope import InvalidMessage
-from node.heads import PAGE_BUDGET, OpenPage
-from node.manifest import MAX_MANIFEST_BYTES, PAGE_MESSAGES, build_manifest, parse_manifest
+from node.network.heads import PAGE_BUDGET, OpenPage
+from node.network.manifest import MAX_MANIFEST_BYTES, PAGE_MESSAGES, build_manifest, parse_manifest
 from tests.conftest import signed_envelope
 
 KEY = NodeKey.generate()

@@ -1,6 +1,6 @@
 """When the mesh doctor heals: silent long enough, and not again until its backoff passed."""
 
-from node.mesh import STALE_SECONDS, MeshDoctor
+from node.network.mesh import STALE_SECONDS, MeshDoctor
 from storage.ipfs import IpfsClient
 
 

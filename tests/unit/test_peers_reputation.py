@@ -1,7 +1,7 @@
 """Reputation formula, cool-down rule, and batched persistence of peer counters."""
 
-from node.peerbook import PeerBook
-from node.reputation import far_below_others, reputation
+from node.network.peerbook import PeerBook
+from node.network.reputation import far_below_others, reputation
 from storage.index import PeerStats
 from storage.sqlite_index import SqliteMessageIndex
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from node.health import network_health
+from node.http.health import network_health
 from node.outbox import MAX_DELAY_MS, backoff_ms
 from node.settings import DEFAULT_IPFS_API, Settings, SettingsError
 from storage.ipfs import api_url, auth_header
