@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from crypto import canonical_bytes, cid_for_bytes, verify_envelope
-from tests.live.conftest import message_item, open_dashboard, post
+from tests.http.conftest import message_item, open_dashboard, post
 
 TRICKY = (
     'héllo ✓ 😀 «» "quoted" back\\slash / \n newline \r\t tab \b\f \x00 \x01 \x1f \x7f'

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from node.http.poll import MAX_WAIT
-from tests.live.conftest import hello, next_event, post
+from tests.http.conftest import hello, next_event, post
 
 
 def poll(node, **params):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.live.conftest import dashboard_path, open_dashboard, post
+from tests.http.conftest import dashboard_path, open_dashboard, post
 
 
 def test_websocket_client_receives_a_message_from_another_node(node_pair, author_key):
