@@ -93,7 +93,7 @@ def cold_start_rows(quick: bool) -> list[dict[str, Any]]:
     import boto3
 
     from crypto import NodeKey
-    from node.runtime.local_ipfs import LocalIpfsDaemon
+    from node.runtime.local_ipfs import local_daemon
     from storage.dynamodb_index import create_table
     from tests.serverless.events import http_event
     from tests.support.moto import MotoServer
@@ -101,7 +101,7 @@ def cold_start_rows(quick: bool) -> list[dict[str, Any]]:
     runs = 3 if quick else 9
     with tempfile.TemporaryDirectory(prefix="onusone-coldstart-") as tmp:
         moto = MotoServer(Path(tmp) / "moto.log")
-        daemon = LocalIpfsDaemon(Path(tmp) / "ipfs")
+        daemon = local_daemon(Path(tmp) / "ipfs")
         saved = dict(os.environ)
         try:
             moto.start()

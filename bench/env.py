@@ -5,7 +5,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from node.runtime.local_ipfs import LocalIpfsDaemon
+from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon, daemon_class
 from tests.support.processes import NodeProcess, connect_daemons
 
 
@@ -16,8 +16,8 @@ class BenchEnv:
         self._daemons: list[LocalIpfsDaemon] = []
         self._nodes: list[NodeProcess] = []
 
-    def daemon(self) -> LocalIpfsDaemon:
-        daemon = LocalIpfsDaemon(self.root / f"ipfs-{len(self._daemons)}")
+    def daemon(self, kind: str = KUBO) -> LocalIpfsDaemon:
+        daemon = daemon_class(kind)(self.root / f"ipfs-{len(self._daemons)}")
         self._daemons.append(daemon)
         return daemon.start()
 

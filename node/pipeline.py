@@ -15,7 +15,7 @@ from crypto import Cid, canonical_bytes, parse_cid
 from node.announcement import message_announcement, topic_for
 from node.envelope import VerifiedEnvelope, now_ms
 from node.events import MessageBus
-from storage.errors import IpfsError, NoPubsubPeers
+from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import IpfsClient
 
@@ -83,22 +83,30 @@ class BroadcastPipeline:
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
         self.index.mark_pinned(stored.cid)
-        if isinstance(published, NoPubsubPeers):
+        if isinstance(published, PubsubDisabled):
+            # Not retried: the listener says so once, with the fix; peers get it by sync
+            # once pubsub is on again.
+            return Delivery(pinned=True, announced=False, broadcast_to=0)
+        if isinstance(published, BaseException) and not isinstance(published, NoPubsubPeers):
+            raise published
+        # js-ipfs refuses a publish to nobody; Kubo answers 200 (flood publish), so "announced
+        # to nobody" comes from the topic's peer count on both.
+        peers = 0 if isinstance(published, NoPubsubPeers) else await self._peer_count(topic)
+        if peers == 0:
             # Nobody subscribes right now; peers that join later catch up from head manifests.
             log.info("no pubsub peers on %s; %s is pinned, peers get it by sync", topic, stored.cid)
             if self.on_no_peers is not None:
                 self.on_no_peers()
             return Delivery(pinned=True, announced=False, broadcast_to=0)
-        if isinstance(published, BaseException):
-            raise published
-        return Delivery(pinned=True, announced=True, broadcast_to=await self._peer_count(topic))
+        return Delivery(pinned=True, announced=True, broadcast_to=peers)
 
     async def _peer_count(self, topic: str) -> int:
         """Pubsub peers on the topic, asked at most every ``PEER_COUNT_SECONDS``: under load
         one more RPC per broadcast costs the daemon, which is the bottleneck, ~25% of its
-        throughput, for a figure that changes on the scale of seconds."""
+        throughput, for a figure that changes on the scale of seconds. A count of zero is
+        asked again at once: it would make the answer say "announced to nobody"."""
         count, taken_at = self._peer_counts.get(topic, (0, -PEER_COUNT_SECONDS))
-        if time.monotonic() - taken_at >= PEER_COUNT_SECONDS:
+        if count == 0 or time.monotonic() - taken_at >= PEER_COUNT_SECONDS:
             count = len(await self.ipfs.pubsub_peers(topic))
             self._peer_counts[topic] = (count, time.monotonic())
         return count

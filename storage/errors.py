@@ -12,3 +12,10 @@ class NoPubsubPeers(IpfsError):
 
 class InvalidCursor(ValueError):
     """A pagination cursor that this index did not hand out."""
+
+
+class PubsubDisabled(IpfsError):
+    """The daemon has pubsub switched off (Kubo's default): no retry can help until the
+    operator enables it."""
+
+    fix = "ipfs config --json Pubsub.Enabled true, then restart the daemon"

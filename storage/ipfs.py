@@ -1,7 +1,8 @@
-"""The only module that talks to the IPFS daemon (Kubo, or js-ipfs in tests).
+"""The only module that talks to the IPFS daemon (Kubo, or js-ipfs as the second
+implementation).
 
-Most calls go through ipfshttpclient's ``Client``, which still speaks the current RPC for
-version, id, add, cat, pin, swarm and repo stat. Three workarounds, each forced by the library:
+Some calls go through ipfshttpclient's ``Client``, which still speaks the current RPC for
+version, id, pin ls/rm and swarm peers. Three workarounds, each forced by the library:
 
 - ``ipfshttpclient.connect()`` is never used: it refuses every daemon newer than 0.8 with
   ``VersionMismatch``. ``Client(addr)`` does no such check.
@@ -9,9 +10,27 @@ version, id, add, cat, pin, swarm and repo stat. Three workarounds, each forced 
   query argument, which every daemon since Kubo 0.11 rejects. Topics and payloads are now
   multibase (``u`` + base64url) and the payload is a multipart file.
 - ``cat``, ``pin/add`` and ``swarm/connect|disconnect`` also go through httpx: they must carry
-  the server-side ``timeout=30s`` (with a unit; Kubo silently ignores a bare number) so that a
-  daemon stops searching the network for content nobody has, and ``swarm/disconnect`` reports
-  failures in-band with HTTP 200 on Kubo, which the library would hide.
+  the server-side ``timeout=30s`` (with a unit, at least 1 s: Kubo answers an unparsable one
+  with an empty 200) so that a daemon stops searching the network for content nobody has, and
+  ``swarm/disconnect`` reports failures in-band with HTTP 200 on Kubo, which the library would
+  hide.
+
+What Kubo does differently, from its source and confirmed on a running Kubo
+(``tests/storage/test_kubo.py``):
+
+- Bytes are stored with ``block/put`` (raw codec, sha2-256, pinned): one raw block whatever the
+  daemon's ``Import`` config says (chunker, trickle layout, the ``unixfs-v1-2025`` profile), and
+  its answer comes after the pin, so an error cannot hide in a trailer after a 200. The CID is
+  checked against the locally computed one.
+- ``cat`` compares what arrived with ``X-Content-Length``: an error after streaming began only
+  shows in Kubo's ``X-Stream-Error`` trailer, which httpx cannot read.
+- ``pubsub/pub`` calls are serialized per daemon and retried once on ``validation ignored``:
+  since Kubo 0.40 a per-peer seqno validator drops a local publish that overtook a newer one.
+- Pubsub switched off (Kubo's default) raises ``PubsubDisabled``, not a retryable error.
+- ``repo/stat`` is asked with ``size-only`` (without it Kubo walks every block).
+- ``swarm/disconnect`` goes by ``/p2p/<peer id>``: a full address matches only the connection
+  with exactly that remote address, never an inbound one.
+- ``IPFS_API_AUTH`` takes Kubo's own ``API.Authorizations`` secret forms.
 
 Every call has a timeout; a daemon that is down raises ``IpfsUnavailable`` and one that answers
 with an error or garbage raises ``IpfsError``, never a hang or a library-specific exception.
@@ -19,7 +38,9 @@ with an error or garbage raises ``IpfsError``, never a hang or a library-specifi
 
 import asyncio
 import base64
+import binascii
 import json
+import math
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -30,8 +51,8 @@ import httpx
 import ipfshttpclient.exceptions as ipfs_exc
 from ipfshttpclient.client import Client
 
-from crypto import Cid, CryptoError, parse_cid
-from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
+from crypto import Cid, CryptoError, cid_for_bytes, parse_cid
+from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers, PubsubDisabled
 from storage.multibase import decode_u, encode_u
 
 T = TypeVar("T")
@@ -40,6 +61,9 @@ T = TypeVar("T")
 CONNECT_TIMEOUT = 2.0
 CALL_TIMEOUT = 10.0
 FETCH_TIMEOUT = 30.0
+DIAL_TIMEOUT = 10.0
+PUBSUB_DISABLED_TEXT = "pubsub feature not enabled"
+SEQNO_REJECTED_TEXT = "validation ignored"
 
 
 @dataclass(frozen=True)
@@ -90,14 +114,46 @@ def _multiaddr_for(url: str) -> str:
     return f"/{kind}/{host}/tcp/{port}/{parsed.scheme}"
 
 
+def _basic(user_pass: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(user_pass.encode()).decode()}
+
+
 def auth_header(credentials: str | None) -> dict[str, str]:
-    """``user:pass`` becomes HTTP basic auth, anything else a bearer token (Kubo
-    ``API.Authorizations``; it answers 403, not 401, so the header is always sent)."""
+    """The ``Authorization`` header for ``IPFS_API_AUTH`` (Kubo ``API.Authorizations``; it
+    answers 403, not 401, so the header is always sent).
+
+    Kubo's own secret forms are accepted as written in its config: ``bearer:TOKEN``,
+    ``basic:user:pass`` and ``basic:<base64 of user:pass>``; besides them ``user:pass`` is
+    basic auth and anything else a bearer token.
+    """
     if not credentials:
         return {}
+    scheme, _, rest = credentials.partition(":")
+    if scheme.lower() == "bearer" and rest:
+        return {"Authorization": f"Bearer {rest}"}
+    if scheme.lower() == "basic" and rest:
+        if ":" in rest:
+            return _basic(rest)
+        try:
+            base64.b64decode(rest, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("IPFS_API_AUTH basic:<value> must be user:pass or base64") from None
+        return {"Authorization": f"Basic {rest}"}
     if ":" in credentials:
-        return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+        return _basic(credentials)
     return {"Authorization": f"Bearer {credentials}"}
+
+
+def duration(seconds: float) -> str:
+    """A server-side ``timeout`` Kubo can parse: whole seconds with a unit, at least 1 s."""
+    return f"{max(1, math.ceil(seconds))}s"
+
+
+def _raise_for(path: str, response: httpx.Response) -> None:
+    message = _error_message(response)
+    if PUBSUB_DISABLED_TEXT in message:
+        raise PubsubDisabled(f"{path}: the daemon has pubsub disabled ({PubsubDisabled.fix})")
+    raise IpfsError(f"{path}: HTTP {response.status_code}: {message}")
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -127,6 +183,7 @@ class IpfsClient:
         self.call_timeout = call_timeout
         self._headers = auth_header(credentials)
         self._local = threading.local()
+        self._publishing = asyncio.Lock()
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/api/v0",
             headers=self._headers,
@@ -155,7 +212,8 @@ class IpfsClient:
                 raise IpfsUnavailable(f"daemon at {self.base_url} {reason}") from exc
             except ipfs_exc.Error as exc:
                 raise IpfsError(str(exc)) from exc
-            except (KeyError, TypeError, ValueError) as exc:
+            except (AssertionError, KeyError, TypeError, ValueError) as exc:
+                # ipfshttpclient asserts on an empty answer (Kubo's reply to a bad ``timeout``).
                 raise IpfsError(f"unexpected daemon answer: {exc}") from exc
 
         return await asyncio.to_thread(run)
@@ -171,7 +229,7 @@ class IpfsClient:
         except httpx.HTTPError as exc:
             raise IpfsError(f"{path}: {exc}") from exc
         if response.status_code >= 400:
-            raise IpfsError(f"{path}: HTTP {response.status_code}: {_error_message(response)}")
+            _raise_for(path, response)
         return response
 
     async def _post_json(self, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -199,24 +257,48 @@ class IpfsClient:
         )
 
     async def add(self, data: bytes) -> Cid:
-        """Add and pin bytes as one raw block: the CID equals ``cid_for_bytes(data)`` when the
-        data fits one chunk (256 KiB), which every envelope does."""
-        opts = {"cid-version": "1", "raw-leaves": "true", "hash": "sha2-256", "pin": "true"}
-        result = await self._call(lambda c: c.add_bytes(data, opts=opts))
-        return _cid(result)
+        """Store and pin ``data`` as one raw block (CIDv1, raw codec, sha2-256), so its CID is
+        ``cid_for_bytes(data)`` on every daemon and under any ``Import`` config; a daemon that
+        answers another CID raises ``IpfsError``."""
+        params = {"cid-codec": "raw", "format": "raw", "mhtype": "sha2-256", "pin": "true"}
+        files = {"file": ("data.bin", data, "application/octet-stream")}
+        response = await self._post("block/put", params=params, files=files)
+        lines = [line for line in response.text.splitlines() if line.strip()]
+        try:
+            key = json.loads(lines[-1])["Key"]
+        except (IndexError, ValueError, KeyError, TypeError) as exc:
+            raise IpfsError("block/put: answer holds no CID (failed after it began?)") from exc
+        cid = _cid(key["/"] if isinstance(key, dict) else key)
+        expected = cid_for_bytes(data)
+        if cid.to_bytes() != expected.to_bytes():
+            raise IpfsError(f"block/put: daemon stored the bytes as {cid}, expected {expected}")
+        return cid
 
     async def cat(
         self, cid: Cid, timeout: float = FETCH_TIMEOUT, max_bytes: int | None = None
     ) -> bytes:
         """``max_bytes`` asks the daemon for one byte more than that (``length``), so content
-        announced by a stranger can be refused as too large without downloading all of it."""
-        params = {"arg": str(cid), "timeout": f"{int(timeout)}s"}
+        announced by a stranger can be refused as too large without downloading all of it.
+
+        Kubo announces the length it will send (``X-Content-Length``); fewer bytes means the
+        stream failed midway (the reason is in a trailer httpx cannot read)."""
+        params = {"arg": str(cid), "timeout": duration(timeout)}
         if max_bytes is not None:
             params["length"] = str(max_bytes + 1)
-        return (await self._post("cat", timeout=timeout + 1, params=params)).content
+        response = await self._post("cat", timeout=timeout + 1, params=params)
+        announced = response.headers.get("x-content-length")
+        if (
+            announced is not None
+            and announced.isdigit()
+            and int(announced) != len(response.content)
+        ):
+            raise IpfsError(
+                f"cat {cid}: got {len(response.content)} of {announced} bytes (stream failed)"
+            )
+        return response.content
 
     async def pin_add(self, cid: Cid, timeout: float = FETCH_TIMEOUT) -> None:
-        params = {"arg": str(cid), "timeout": f"{int(timeout)}s"}
+        params = {"arg": str(cid), "timeout": duration(timeout)}
         await self._post_json("pin/add", timeout=timeout + 1, params=params)
 
     async def pin_rm(self, cid: Cid) -> None:
@@ -244,31 +326,48 @@ class IpfsClient:
             for a in body.get("Addresses") or []
         ]
 
-    async def swarm_connect(self, multiaddr: str) -> None:
-        await self._post_json("swarm/connect", params={"arg": multiaddr})
+    async def swarm_connect(self, multiaddr: str, timeout: float = DIAL_TIMEOUT) -> None:
+        """A dial that takes long is a slow peer, not a daemon that is down: the daemon gives
+        up first (server-side ``timeout``), the client a second later."""
+        params = {"arg": multiaddr, "timeout": duration(timeout)}
+        await self._post_json("swarm/connect", timeout=timeout + 1, params=params)
 
-    async def swarm_disconnect(self, multiaddr: str) -> None:
-        body = await self._post_json("swarm/disconnect", params={"arg": multiaddr})
+    async def swarm_disconnect(self, peer_id: str) -> None:
+        """Close every connection to a peer (``/p2p/<id>``: inbound ones included)."""
+        body = await self._post_json("swarm/disconnect", params={"arg": f"/p2p/{peer_id}"})
         failures = [s for s in body.get("Strings") or [] if "failure" in str(s)]
         if failures:
             raise IpfsError(failures[0])
 
     async def repo_size(self) -> int:
-        """Repo size in bytes (Kubo sends numbers, js-ipfs strings)."""
-        result = await self._call(lambda c: c.repo.stat())
-        return int(result["RepoSize"])
+        """Repo size in bytes (``size-only``: Kubo otherwise counts every block; Kubo sends
+        numbers, js-ipfs strings)."""
+        body = await self._post_json("repo/stat", params={"size-only": "true"})
+        try:
+            return int(body["RepoSize"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IpfsError("repo/stat: answer holds no RepoSize") from exc
 
     async def publish(self, topic: str, data: bytes) -> None:
+        """One publish at a time per daemon, so Kubo's seqno validator sees them in order; a
+        publish it still ignores is sent once more. js-ipfs's ``InsufficientPeers`` becomes
+        ``NoPubsubPeers`` (Kubo answers 200 to a topic with no peers: ask ``pubsub_peers``)."""
         params = {"arg": encode_u(topic.encode())}
         files = {"file": ("data.bin", data, "application/octet-stream")}
-        try:
-            await self._post("pubsub/pub", params=params, files=files)
-        except IpfsUnavailable:
-            raise
-        except IpfsError as exc:
-            if "InsufficientPeers" in str(exc):
-                raise NoPubsubPeers(str(exc)) from exc
-            raise
+        async with self._publishing:
+            for attempt in range(2):
+                try:
+                    await self._post("pubsub/pub", params=params, files=files)
+                    return
+                except PubsubDisabled:
+                    raise
+                except IpfsUnavailable:
+                    raise
+                except IpfsError as exc:
+                    if "InsufficientPeers" in str(exc):
+                        raise NoPubsubPeers(str(exc)) from exc
+                    if SEQNO_REJECTED_TEXT not in str(exc) or attempt:
+                        raise
 
     async def pubsub_peers(self, topic: str) -> list[str]:
         body = await self._post_json("pubsub/peers", params={"arg": encode_u(topic.encode())})
@@ -292,9 +391,7 @@ class IpfsClient:
             ) as response:
                 if response.status_code >= 400:
                     await response.aread()
-                    raise IpfsError(
-                        f"pubsub/sub: HTTP {response.status_code}: {_error_message(response)}"
-                    )
+                    _raise_for("pubsub/sub", response)
                 if on_open is not None:
                     on_open()
                 async for line in response.aiter_lines():

@@ -1,4 +1,5 @@
-"""Fixtures for real components: js-ipfs daemons on 127.0.0.1, node processes, keys.
+"""Fixtures for real components: IPFS daemons on 127.0.0.1 (Kubo by default, js-ipfs with
+``--daemon=jsipfs``), node processes, keys.
 
 Every daemon and node a test starts is stopped by the fixture that started it, by its PID.
 """
@@ -11,15 +12,35 @@ import pytest
 from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
 from node.runtime.local_ipfs import LocalIpfsDaemon
+from tests.support import daemons
 from tests.support.processes import NodeProcess
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--daemon",
+        choices=daemons.KINDS,
+        default=None,
+        help="IPFS daemon implementation for the integration tests (default: kubo)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--daemon"):
+        daemons.default_kind = config.getoption("--daemon")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ipfs daemon: {daemons.default_kind}"
+
+
 @pytest.fixture
-def daemon_factory(tmp_path: Path) -> Iterator[Callable[[], LocalIpfsDaemon]]:
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[..., LocalIpfsDaemon]]:
+    """``start(kind=None)``: a started daemon of the session's implementation, or of ``kind``."""
     started: list[LocalIpfsDaemon] = []
 
-    def start() -> LocalIpfsDaemon:
-        daemon = LocalIpfsDaemon(tmp_path / f"ipfs-{len(started)}")
+    def start(kind: str | None = None) -> LocalIpfsDaemon:
+        daemon = daemons.new_daemon(tmp_path / f"ipfs-{len(started)}", kind)
         started.append(daemon)
         return daemon.start()
 

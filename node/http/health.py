@@ -1,20 +1,31 @@
 """``networkHealth``: a word computed from what the node can observe, never a constant.
 
 - ``offline``: the daemon does not answer (nothing can be pinned or announced).
+- ``pubsub_disabled``: the daemon answers but has pubsub switched off (Kubo's default), so
+  nothing is heard or announced; ``ipfs config --json Pubsub.Enabled true`` fixes it.
 - ``degraded``: the daemon answers but messages are waiting in the outbox, or a board's
   subscription is down (on Lambda, boards are ``scheduled``: heard in the sync window).
-- ``isolated``: everything works locally but no peer is connected.
-- ``fair``: one connected peer (a single point of failure for replication).
-- ``good``: two connected peers.
+- ``isolated``: everything works locally but no board peer is connected.
+- ``fair``: one connected board peer (a single point of failure for replication).
+- ``good``: two connected board peers.
 - ``excellent``: three or more.
+
+Board peers are the configured ``PEERS`` and peers seen on a board topic, not every
+connection of the daemon (a public Kubo has hundreds).
 """
 
 
 def network_health(
-    daemon_reachable: bool, connected_peers: int, outbox_backlog: int, subscriptions_ok: bool
+    daemon_reachable: bool,
+    connected_peers: int,
+    outbox_backlog: int,
+    subscriptions_ok: bool,
+    pubsub_disabled: bool = False,
 ) -> str:
     if not daemon_reachable:
         return "offline"
+    if pubsub_disabled:
+        return "pubsub_disabled"
     if outbox_backlog > 0 or not subscriptions_ok:
         return "degraded"
     if connected_peers == 0:

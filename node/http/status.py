@@ -18,7 +18,10 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
     snapshot = await services.monitor.snapshot()
     subscriptions = services.subscription_states()
     backlog = services.index.outbox_size()
-    connected = len({p.peer_id for p in snapshot.peers})
+    swarm = {p.peer_id for p in snapshot.peers}
+    board_peers = {p for p in swarm if p in snapshot.topic_peers or services.mesh.matters(p)}
+    connected = len(board_peers)
+    pubsub_disabled = snapshot.pubsub_disabled or "pubsub_disabled" in subscriptions.values()
     storage_bytes = snapshot.repo_bytes + services.index.size_bytes()
     ipfs: dict[str, Any] = {"reachable": snapshot.reachable, "api": services.ipfs.base_url}
     if snapshot.info is not None:
@@ -30,11 +33,13 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
     return {
         "nodeId": services.key.public_hex,
         "connectedPeers": connected,
+        "swarmPeers": len(swarm),
         "networkHealth": network_health(
             snapshot.reachable,
             connected,
             backlog,
             all(state in ("subscribed", "scheduled") for state in subscriptions.values()),
+            pubsub_disabled,
         ),
         "messagesSynced": services.index.count(),
         "storageUsed": round(storage_bytes / MB, 2),

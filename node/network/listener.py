@@ -3,8 +3,10 @@
 When the stream breaks (daemon restarted, connection reset) the board goes ``down`` and is
 resubscribed with exponential backoff and jitter. States, shown in ``/api/status``:
 ``connecting`` (asking the daemon), ``subscribed`` (the daemon answered the subscription),
-``down`` (waiting to retry). Once subscribed, the node says hello on the board so that the
-others announce their heads now and it catches up at once.
+``down`` (waiting to retry), ``pubsub_disabled`` (the daemon has pubsub switched off, Kubo's
+default: said once in the log with the fix, and asked again only every
+``DISABLED_RETRY_SECONDS``, not hammered). Once subscribed, the node says hello on the board
+so that the others announce their heads now and it catches up at once.
 """
 
 import asyncio
@@ -13,13 +15,14 @@ import logging
 from node.announcement import hello_announcement, topic_for
 from node.network.ingest import Ingestor
 from node.outbox import backoff_ms
-from storage.errors import IpfsError
+from storage.errors import IpfsError, PubsubDisabled
 from storage.ipfs import IpfsClient, PubsubMessage
 
 log = logging.getLogger(__name__)
 
 # Peers may learn of a fresh subscription a gossipsub heartbeat late: say hello twice.
 HELLO_DELAYS = (0.0, 2.0)
+DISABLED_RETRY_SECONDS = 30.0
 
 
 class PubsubListener:
@@ -29,6 +32,7 @@ class PubsubListener:
         self.ingest = ingest
         self._states = {board: "connecting" for board in self.boards}
         self._greetings: set[asyncio.Task] = set()
+        self._told_disabled = False
 
     def states(self) -> dict[str, str]:
         return dict(self._states)
@@ -63,6 +67,17 @@ class PubsubListener:
                     failures = 0
                     self._handle(message, board)
                 reason = "the daemon closed the stream"
+            except PubsubDisabled:
+                self._states[board] = "pubsub_disabled"
+                if not self._told_disabled:
+                    self._told_disabled = True
+                    log.error(
+                        "the IPFS daemon has pubsub disabled, so this node can neither hear nor"
+                        " announce messages; fix: %s",
+                        PubsubDisabled.fix,
+                    )
+                await asyncio.sleep(DISABLED_RETRY_SECONDS)
+                continue
             except IpfsError as exc:
                 reason = str(exc)
             if self._states[board] == "subscribed":

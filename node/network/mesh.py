@@ -6,6 +6,10 @@ disconnecting and reconnecting revives it. A connected peer that has been missin
 board topic for ``STALE_SECONDS`` is healed that way, if we know an address to dial it back.
 A peer that simply does not use our boards would be healed again and again, so each peer's
 next healing waits twice as long as the last (up to ``MAX_BACKOFF_SECONDS``).
+
+Only peers that matter to the boards are healed (and counted in ``/api/status``): the
+configured ``PEERS`` and peers seen on a board topic. A Kubo on the public network has dozens
+to hundreds of other connections, none of them ours to recycle.
 """
 
 import asyncio
@@ -23,6 +27,8 @@ CHECK_SECONDS = 2.0
 STALE_SECONDS = 6.0
 FIRST_BACKOFF_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 900.0
+# Board peers remembered (seen on a topic once), most recent kept: a bound against churn.
+REMEMBERED_PEERS = 1024
 
 
 class MeshDoctor:
@@ -37,6 +43,8 @@ class MeshDoctor:
         self.stale_seconds = stale_seconds
         self.topics = [topic_for(board) for board in boards]
         self.bootstrap = list(bootstrap)
+        self._bootstrap_ids = {peer_id_of(a) for a in self.bootstrap} - {None}
+        self._board_peers: dict[str, None] = {}
         self._silent_since: dict[str, float] = {}
         self._next_heal: dict[str, float] = {}
         self._backoff: dict[str, float] = {}
@@ -46,15 +54,28 @@ class MeshDoctor:
         """A publish just failed with no pubsub peers: check now, not at the next tick."""
         self._wake.set()
 
+    def remember(self, in_mesh: set[str]) -> None:
+        for peer in in_mesh:
+            self._board_peers.pop(peer, None)
+            self._board_peers[peer] = None
+        while len(self._board_peers) > REMEMBERED_PEERS:
+            del self._board_peers[next(iter(self._board_peers))]
+
+    def matters(self, peer: str) -> bool:
+        """A configured peer, or one seen on a board topic: a peer of the boards."""
+        return peer in self._bootstrap_ids or peer in self._board_peers
+
     def due(self, connected: set[str], in_mesh: set[str], now: float) -> list[str]:
-        """Peers connected but silent on every topic for long enough, and not healed recently."""
+        """Board peers connected but silent on every topic for long enough, and not healed
+        recently."""
+        self.remember(in_mesh)
         for peer in in_mesh:
             self._backoff.pop(peer, None)
         for peer in list(self._silent_since):
             if peer not in connected or peer in in_mesh:
                 del self._silent_since[peer]
         due = []
-        for peer in sorted(connected - in_mesh):
+        for peer in sorted(p for p in connected - in_mesh if self.matters(p)):
             since = self._silent_since.setdefault(peer, now)
             if now - since >= self.stale_seconds and now >= self._next_heal.get(peer, 0.0):
                 due.append(peer)
@@ -83,7 +104,7 @@ class MeshDoctor:
             return False
         log.warning("pubsub mesh to %s looks dead (connected, on no topic): reconnecting", peer)
         try:
-            await self.ipfs.swarm_disconnect(addresses[0])
+            await self.ipfs.swarm_disconnect(peer)
         except IpfsError as exc:
             log.info("disconnect from %s failed: %s", peer, exc)
         for address in addresses:

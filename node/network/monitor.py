@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from storage.errors import IpfsError
+from storage.errors import IpfsError, PubsubDisabled
 from storage.ipfs import DaemonInfo, IpfsClient, SwarmPeer
 
 CACHE_SECONDS = 2.0
@@ -22,13 +22,21 @@ class DaemonSnapshot:
     info: DaemonInfo | None = None
     peers: list[SwarmPeer] = field(default_factory=list)
     repo_bytes: int = 0
+    topic_peers: frozenset[str] = frozenset()
+    pubsub_disabled: bool = False
     error: str = ""
     taken_at: float = 0.0
 
 
 class DaemonMonitor:
-    def __init__(self, ipfs: IpfsClient, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        ipfs: IpfsClient,
+        topics: list[str] | None = None,
+        cache_seconds: float = CACHE_SECONDS,
+    ) -> None:
         self.ipfs = ipfs
+        self.topics = list(topics or [])
         self.cache_seconds = cache_seconds
         self._snapshot = DaemonSnapshot(reachable=False, error="not checked yet")
         self._lock = asyncio.Lock()
@@ -61,7 +69,10 @@ class DaemonMonitor:
                     self.ipfs.info(), self.ipfs.swarm_peers(), self.ipfs.repo_size()
                 )
                 self._repo_at = now
-            snapshot = DaemonSnapshot(True, info, peers, repo_bytes, taken_at=now)
+            topic_peers, disabled = await self._topic_peers()
+            snapshot = DaemonSnapshot(
+                True, info, peers, repo_bytes, topic_peers, disabled, taken_at=now
+            )
         except IpfsError as exc:
             snapshot = DaemonSnapshot(False, error=str(exc)[:300], taken_at=now)
         self._snapshot = snapshot
@@ -69,3 +80,13 @@ class DaemonMonitor:
             for callback in self.on_reachable:
                 callback()
         return snapshot
+
+    async def _topic_peers(self) -> tuple[frozenset[str], bool]:
+        """Peers subscribed to the boards' topics, and whether pubsub is switched off."""
+        found: set[str] = set()
+        try:
+            for topic in self.topics:
+                found.update(await self.ipfs.pubsub_peers(topic))
+        except PubsubDisabled:
+            return frozenset(), True
+        return frozenset(found), False

@@ -31,28 +31,43 @@ def _daemon_answers(api: str) -> bool:
         return False
 
 
+def _why(kind: str, repo_dir: Path) -> str:
+    from node.runtime.kubo import kubo_binary, pinned_version
+    from node.runtime.local_ipfs import KUBO, repo_kind
+
+    if repo_kind(repo_dir) == kind:
+        return "its repo exists from an earlier run"
+    if kind == KUBO:
+        return f"Kubo found at {kubo_binary()}"
+    return f"no Kubo {pinned_version()} installed (scripts/setup.sh builds it when Go is there)"
+
+
 def serve(args: argparse.Namespace) -> int:
     import dataclasses
 
     import uvicorn
 
     from node.http.app import create_app
-    from node.runtime.local_ipfs import LocalIpfsDaemon
+    from node.runtime.local_ipfs import local_daemon
     from node.runtime.services import NodeServices
 
     settings = Settings.from_env()
     daemon = None
     if not settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
-        daemon = LocalIpfsDaemon(settings.data_dir.resolve() / "ipfs-repo")
-        log.warning(
-            "no IPFS daemon answers at %s and IPFS_API is not set: starting a local js-ipfs"
-            " daemon (repo %s, 127.0.0.1 only, no bootstrap). Set IPFS_API to use your Kubo.",
+        daemon = local_daemon(settings.data_dir.resolve() / "ipfs-repo")
+        log.info(
+            "no IPFS daemon answers at %s and IPFS_API is not set: starting a local %s daemon"
+            " (%s; repo %s, 127.0.0.1 only, no bootstrap). Set IPFS_API to use your own Kubo.",
             settings.ipfs_api,
+            daemon.name,
+            _why(daemon.kind, daemon.repo_dir),
             daemon.repo_dir,
         )
         daemon.start()
         settings = dataclasses.replace(settings, ipfs_api=daemon.api_multiaddr)
-        log.info("local js-ipfs daemon ready at %s (peer %s)", daemon.api_url, daemon.peer_id)
+        log.info(
+            "local %s daemon ready at %s (peer %s)", daemon.name, daemon.api_url, daemon.peer_id
+        )
     services = NodeServices.from_settings(settings)
     if daemon is not None:
         # uvicorn re-raises SIGTERM after its shutdown, so only lifespan shutdown runs reliably.

@@ -1,10 +1,13 @@
-"""A throw-away js-ipfs daemon for development and tests, configured so that it can never dial
-anything off this machine: 127.0.0.1 only, empty bootstrap list, no mDNS, routing ``none``,
-preload off."""
+"""Throw-away IPFS daemons for development and tests, configured so that they can never dial
+anything off this machine: 127.0.0.1 only, empty bootstrap list, no mDNS, routing ``none``, and
+every feature that reaches out by itself turned off.
+
+Two implementations share this launcher: Kubo (``node.runtime.kubo``, what users run) and
+js-ipfs (``node.runtime.jsipfs``, the second implementation). ``local_daemon`` picks one.
+"""
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,10 +16,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-JSIPFS_DIR = ROOT / "jsipfs"
-JSIPFS_BIN = JSIPFS_DIR / "node_modules" / ".bin" / "jsipfs"
 READY_TIMEOUT = 30.0
+KUBO = "kubo"
+JSIPFS = "jsipfs"
 
 
 class LocalDaemonError(RuntimeError):
@@ -30,11 +32,15 @@ def free_port() -> int:
 
 
 class LocalIpfsDaemon:
-    """One js-ipfs daemon with its repo in ``repo_dir``.
+    """One daemon with its repo in ``repo_dir``.
 
     Ports are chosen once, at init, and written into the repo config, so a stopped daemon
     restarts on the same API and swarm addresses (nodes and peers keep pointing at it).
+    Subclasses say how to create the repo and how to run the daemon.
     """
+
+    kind = ""
+    name = ""
 
     def __init__(self, repo_dir: Path, log_path: Path | None = None) -> None:
         self.repo_dir = Path(repo_dir)
@@ -56,56 +62,56 @@ class LocalIpfsDaemon:
     def swarm_multiaddr(self) -> str:
         return f"/ip4/127.0.0.1/tcp/{self.swarm_port}/p2p/{self.peer_id}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "IPFS_PATH": str(self.repo_dir), "IPFS_MONITORING": "false"}
+        return {**os.environ, "IPFS_PATH": str(self.repo_dir)}
+
+    def _create_repo(self) -> None:
+        raise NotImplementedError
+
+    def _safe_config(self, config: dict) -> None:
+        """Rewrite ``config`` in place: loopback only, fresh ports, nothing outbound."""
+        raise NotImplementedError
+
+    def _daemon_argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def _before_start(self) -> None:
+        """Clean up what a killed daemon leaves behind."""
+        (self.repo_dir / "api").unlink(missing_ok=True)
 
     def init(self) -> None:
-        if not JSIPFS_BIN.exists():
-            raise LocalDaemonError(
-                f"{JSIPFS_BIN} is missing: run `npm ci --prefix jsipfs` (the README's commands do)"
-            )
         config_path = self.repo_dir / "config"
         if not config_path.exists():
             self.repo_dir.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [str(JSIPFS_BIN), "init", "--profile", "test", "--empty-repo"],
-                env=self._env(),
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
+            self._create_repo()
             config = json.loads(config_path.read_text())
-            config["Addresses"].update(
-                {
-                    "Swarm": [f"/ip4/127.0.0.1/tcp/{free_port()}"],
-                    "API": f"/ip4/127.0.0.1/tcp/{free_port()}",
-                    "Gateway": "",
-                    "RPC": "",
-                    "Delegates": [],
-                    "Announce": [],
-                }
-            )
-            config["Bootstrap"] = []
-            config["Discovery"] = {"MDNS": {"Enabled": False}, "webRTCStar": {"Enabled": False}}
-            config["Routing"] = {"Type": "none"}
-            config["Pubsub"] = {"Router": "gossipsub", "Enabled": True}
+            self._safe_config(config)
             config_path.write_text(json.dumps(config, indent=2))
         config = json.loads(config_path.read_text())
         self.api_port = int(config["Addresses"]["API"].split("/")[4])
         self.swarm_port = int(config["Addresses"]["Swarm"][0].split("/")[4])
         self.peer_id = config["Identity"]["PeerID"]
 
+    def _run(self, argv: list[str]) -> None:
+        result = subprocess.run(argv, env=self._env(), capture_output=True, timeout=60, check=False)
+        if result.returncode != 0:
+            raise LocalDaemonError(
+                f"{' '.join(argv[:2])} failed: {result.stderr.decode(errors='replace')[-500:]}"
+            )
+
     def start(self) -> "LocalIpfsDaemon":
         if self.process is not None and self.process.poll() is None:
             return self
         if not self.api_port:
             self.init()
-        # A daemon that was killed leaves its api file and repo lock (a directory) behind.
-        (self.repo_dir / "api").unlink(missing_ok=True)
-        shutil.rmtree(self.repo_dir / "repo.lock", ignore_errors=True)
+        self._before_start()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(JSIPFS_BIN), "daemon", "--enable-preload=false"],
+            self._daemon_argv(),
             env=self._env(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -115,23 +121,27 @@ class LocalIpfsDaemon:
         self._wait_ready()
         return self
 
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise LocalDaemonError(
-                    f"js-ipfs exited with {self.process.returncode}; see {self.log_path}"
+                    f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
                 )
             try:
                 response = httpx.post(f"{self.api_url}/api/v0/id", timeout=1.0)
-                if response.status_code == 200:
+                # 403: the RPC answers but wants the credentials of API.Authorizations.
+                if response.status_code in (200, 403):
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         self.stop()
         raise LocalDaemonError(
-            f"js-ipfs did not answer within {READY_TIMEOUT:.0f}s; see {self.log_path}"
+            f"{self.name} did not answer within {READY_TIMEOUT:.0f}s; see {self.log_path}"
         )
 
     def stop(self) -> None:
@@ -148,3 +158,35 @@ class LocalIpfsDaemon:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def daemon_class(kind: str) -> type[LocalIpfsDaemon]:
+    from node.runtime.jsipfs import JsIpfsDaemon
+    from node.runtime.kubo import KuboDaemon
+
+    classes: dict[str, type[LocalIpfsDaemon]] = {KUBO: KuboDaemon, JSIPFS: JsIpfsDaemon}
+    if kind not in classes:
+        raise LocalDaemonError(f"unknown daemon kind {kind!r} (one of {', '.join(classes)})")
+    return classes[kind]
+
+
+def local_daemon(repo_dir: Path, kind: str | None = None) -> LocalIpfsDaemon:
+    """A daemon of ``kind`` (default: Kubo when it is installed, js-ipfs otherwise). An
+    existing repo keeps the implementation that created it."""
+    from node.runtime.kubo import kubo_binary
+
+    repo_dir = Path(repo_dir)
+    if kind is None:
+        existing = repo_kind(repo_dir)
+        kind = existing or (KUBO if kubo_binary() is not None else JSIPFS)
+    return daemon_class(kind)(repo_dir)
+
+
+def repo_kind(repo_dir: Path) -> str | None:
+    """Which implementation created a repo: Kubo keeps its keys in ``keystore/``, js-ipfs in
+    ``keys/``."""
+    if (repo_dir / "keystore").is_dir():
+        return KUBO
+    if (repo_dir / "keys").is_dir():
+        return JSIPFS
+    return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import NodeKey
+from node.announcement import topic_for
 from node.events import MessageBus
 from node.network.bootstrap import BootstrapDialer
 from node.network.heads import HeadPublisher
@@ -68,7 +69,7 @@ class NodeServices:
         ipfs = IpfsClient(settings.ipfs_api, settings.ipfs_api_auth)
         bus = MessageBus()
         pipeline = BroadcastPipeline(index, ipfs, bus)
-        monitor = DaemonMonitor(ipfs)
+        monitor = DaemonMonitor(ipfs, [topic_for(board) for board in settings.boards])
         outbox = OutboxWorker(pipeline)
         monitor.on_reachable.append(outbox.wake)
         peerbook = PeerBook(index)

@@ -19,6 +19,7 @@ from crypto import NodeKey
 from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
 from tests.conftest import signed_envelope
 from tests.support.browser import local_chromium
+from tests.support.daemons import start_daemon
 from tests.support.processes import NodeProcess, connect_daemons, wait_until
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -37,7 +38,7 @@ class NodeWithDaemon:
 @pytest.fixture(scope="package")
 def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeWithDaemon]:
     root = tmp_path_factory.mktemp("live")
-    daemon = LocalIpfsDaemon(root / "ipfs").start()
+    daemon = start_daemon(root / "ipfs")
     node = NodeProcess(root / "node", daemon.api_multiaddr)
     try:
         yield NodeWithDaemon(node.start(), daemon)
@@ -62,7 +63,7 @@ def node_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NodeWit
     root = tmp_path_factory.mktemp("pair")
     started: list[Any] = []
     try:
-        daemons = [LocalIpfsDaemon(root / f"ipfs-{i}").start() for i in range(2)]
+        daemons = [start_daemon(root / f"ipfs-{i}") for i in range(2)]
         started += daemons
         connect_daemons(daemons[0], daemons[1])
         nodes = [NodeProcess(root / f"node-{i}", d.api_multiaddr) for i, d in enumerate(daemons)]

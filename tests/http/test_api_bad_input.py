@@ -7,6 +7,7 @@ import pytest
 from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
 from tests.conftest import signed_envelope
+from tests.support.daemons import start_daemon
 from tests.support.processes import NodeProcess
 
 TOKEN = "bad-input-token"
@@ -15,10 +16,8 @@ KEY = NodeKey.generate()
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    from node.runtime.local_ipfs import LocalIpfsDaemon
-
     base = tmp_path_factory.mktemp("bad-input")
-    daemon = LocalIpfsDaemon(base / "ipfs").start()
+    daemon = start_daemon(base / "ipfs")
     process = NodeProcess(base / "node", daemon.api_multiaddr, {"API_TOKENS": TOKEN}).start()
     yield process
     process.stop()

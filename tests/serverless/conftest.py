@@ -19,6 +19,7 @@ from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.serverless.cli import copy_service
 from tests.serverless.events import LambdaContext, http_event
 from tests.support import moto as moto_support
+from tests.support.daemons import start_daemon
 
 # The moto fixtures, shared with the other AWS tests.
 moto_server = moto_support.moto_server
@@ -45,7 +46,7 @@ def service_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def shared_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIpfsDaemon]:
     """One daemon for the tests that only add to it (starting one costs seconds)."""
-    daemon = LocalIpfsDaemon(tmp_path_factory.mktemp("ipfs") / "repo").start()
+    daemon = start_daemon(tmp_path_factory.mktemp("ipfs") / "repo")
     yield daemon
     daemon.stop()
 

@@ -1,4 +1,5 @@
-"""The IPFS adapter against a real js-ipfs daemon, and against daemons that misbehave."""
+"""The IPFS adapter against a real daemon (Kubo by default), and against daemons that
+misbehave."""
 
 import asyncio
 import http.server
@@ -32,9 +33,23 @@ async def test_add_cat_pin_and_info_on_a_real_daemon(ipfs_daemon):
     assert info.peer_id == ipfs_daemon.peer_id and info.version
     assert await ipfs.repo_size() > 0
     assert await ipfs.swarm_peers() == []
-    with pytest.raises(NoPubsubPeers):
-        await ipfs.publish(TOPIC, b"nobody listens")
+    assert await ipfs.pubsub_peers(TOPIC) == []
     await ipfs.aclose()
+
+
+async def test_publish_to_nobody_is_an_error_on_js_ipfs_and_a_200_on_kubo(daemon_factory):
+    """Why the pipeline decides "announced to nobody" from the topic's peer count."""
+    for kind, refused in (("jsipfs", True), ("kubo", False)):
+        ipfs = IpfsClient(daemon_factory(kind).api_multiaddr)
+        try:
+            if refused:
+                with pytest.raises(NoPubsubPeers):
+                    await ipfs.publish(TOPIC, b"nobody listens")
+            else:
+                await ipfs.publish(TOPIC, b"nobody listens")
+            assert await ipfs.pubsub_peers(TOPIC) == []
+        finally:
+            await ipfs.aclose()
 
 
 async def test_pubsub_between_two_connected_daemons(daemon_factory):

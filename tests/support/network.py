@@ -1,4 +1,5 @@
-"""Multi-node networks of real js-ipfs daemons and real node processes, in any topology.
+"""Multi-node networks of real IPFS daemons (Kubo, js-ipfs or both) and real node processes,
+in any topology.
 
 Used by the network tests, the benchmarks and the dashboard tests: ``start_network`` starts the
 daemons (concurrently), connects the given edges, starts one node per daemon, and ``stop``
@@ -18,6 +19,7 @@ import httpx
 from crypto import parse_cid
 from node.announcement import topic_for
 from node.runtime.local_ipfs import LocalIpfsDaemon
+from tests.support.daemons import new_daemon
 from tests.support.processes import NodeProcess, connect_daemons, wait_until
 
 # Small intervals so that catch-up happens within a test's patience.
@@ -31,10 +33,12 @@ class Network:
     daemons: dict[str, LocalIpfsDaemon] = field(default_factory=dict)
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
 
-    def add_daemons(self, names: list[str]) -> None:
-        """Start daemons concurrently (each takes seconds to boot)."""
+    def add_daemons(self, names: list[str], kinds: dict[str, str] | None = None) -> None:
+        """Start daemons concurrently (js-ipfs takes seconds to boot), each of the session's
+        implementation unless ``kinds`` names another for it (a mixed network)."""
         for name in names:
-            self.daemons[name] = LocalIpfsDaemon(self.root / f"ipfs-{name}")
+            kind = (kinds or {}).get(name)
+            self.daemons[name] = new_daemon(self.root / f"ipfs-{name}", kind)
         with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
             list(pool.map(lambda name: self.daemons[name].start(), names))
 
