@@ -7,18 +7,45 @@ kind=${1:-runtime}
 python=${PYTHON:-python3}
 
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
   "$python" -m venv .venv
 fi
 reqs=requirements.txt
 [ "$kind" = dev ] && reqs=requirements-dev.txt
 stamp=.venv/.installed-$kind
 if [ ! -f "$stamp" ] || [ "$reqs" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+  echo "setup: installing Python packages from $reqs"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs"
   touch "$stamp"
 fi
 
+# Kubo at the version pinned in scripts/versions.env: an `ipfs` of that version on PATH, or a
+# build from Kubo's own Go module cached outside the checkout (keyed by version, so fresh clones
+# and CI on this machine reuse it). `go install kubo/cmd/ipfs@v…` refuses Kubo's go.mod (it has
+# exclude/replace directives), so the module is downloaded and built as the main module.
+. scripts/versions.env
+cache=${ONUSONE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/onusone}
+kubo_bin=$cache/kubo-$KUBO_VERSION/bin/ipfs
+if command -v ipfs >/dev/null && [ "$(ipfs version --number 2>/dev/null)" = "${KUBO_VERSION#v}" ]; then
+  :
+elif [ -x "$kubo_bin" ]; then
+  :
+elif command -v go >/dev/null; then
+  echo "setup: building Kubo $KUBO_VERSION from its Go module into $kubo_bin (first run only; about 3 minutes on 2 cores)"
+  kubo_src=$(go mod download -json "github.com/ipfs/kubo@$KUBO_VERSION" | "$python" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  mkdir -p "$(dirname "$kubo_bin")"
+  (cd "$kubo_src" && GOFLAGS=-buildvcs=false go build -trimpath -o "$kubo_bin.partial" ./cmd/ipfs)
+  mv "$kubo_bin.partial" "$kubo_bin"
+elif [ "$kind" = dev ]; then
+  echo "setup: the tests run on Kubo $KUBO_VERSION, which is not installed and cannot be built here: install Go 1.26 or newer (scripts/setup.sh then builds Kubo), or put an ipfs $KUBO_VERSION on PATH" >&2
+  exit 1
+else
+  echo "setup: no Kubo $KUBO_VERSION and no Go to build it: the node will start js-ipfs if it needs a local daemon" >&2
+fi
+
 # js-ipfs 0.66.1 from the committed lock: the local daemon for development and tests.
 if [ ! -f jsipfs/node_modules/.package-lock.json ] || [ jsipfs/package-lock.json -nt jsipfs/node_modules/.package-lock.json ]; then
+  echo "setup: installing js-ipfs 0.66.1 (npm ci --prefix jsipfs)"
   npm ci --prefix jsipfs --no-audit --no-fund --loglevel=error
 fi
 
@@ -27,10 +54,12 @@ fi
 # `serverless package` installs from without a network (pure-Python sdists are built once here).
 if [ "$kind" = dev ]; then
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: installing the Serverless CLI (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
   wheels=.lambda-wheels
   if [ ! -f "$wheels/.complete" ] || [ requirements.txt -nt "$wheels/.complete" ]; then
+    echo "setup: building the Lambda wheelhouse in $wheels"
     rm -rf "$wheels"
     .venv/bin/python -m pip wheel -qq --disable-pip-version-check -w "$wheels" -r requirements.txt
     for version in 3.11 3.12; do
@@ -52,6 +81,7 @@ if [ "$kind" = dev ]; then
   if [ -n "$missing" ]; then
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+    echo "setup: installing$missing from Debian's packages"
     $sudo_cmd apt-get update -q
     $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
   fi

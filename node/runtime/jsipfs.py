@@ -1,6 +1,7 @@
 """js-ipfs 0.66.1 (from ``jsipfs/``'s committed lock): the second implementation, and the local
-daemon where no Kubo is installed. Always started with preload off: by default js-ipfs posts
-every CID it adds or reads to public preload servers."""
+daemon where no Kubo is installed. It runs through ``jsipfs/daemon.js``: the stock daemon with
+preload off (by default js-ipfs posts every CID it adds or reads to public preload servers) and
+yamux added beside mplex, so that it can connect to Kubo (which dropped mplex)."""
 
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from node.runtime.local_ipfs import JSIPFS, LocalDaemonError, LocalIpfsDaemon, f
 
 ROOT = Path(__file__).resolve().parents[2]
 JSIPFS_BIN = ROOT / "jsipfs" / "node_modules" / ".bin" / "jsipfs"
+JSIPFS_DAEMON = ROOT / "jsipfs" / "daemon.js"
 
 
 class JsIpfsDaemon(LocalIpfsDaemon):
@@ -47,4 +49,4 @@ class JsIpfsDaemon(LocalIpfsDaemon):
         shutil.rmtree(self.repo_dir / "repo.lock", ignore_errors=True)
 
     def _daemon_argv(self) -> list[str]:
-        return [str(JSIPFS_BIN), "daemon", "--enable-preload=false"]
+        return [shutil.which("node") or "node", str(JSIPFS_DAEMON)]

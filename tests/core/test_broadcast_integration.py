@@ -1,4 +1,4 @@
-"""The core node against a real js-ipfs daemon, through a real node process over HTTP."""
+"""The core node against a real daemon (Kubo by default), through a real node process over HTTP."""
 
 import httpx
 import pytest

@@ -1,4 +1,5 @@
-"""Multi-node fixtures: real js-ipfs daemons wired in a topology, one node process on each.
+"""Multi-node fixtures: real daemons (Kubo by default) wired in a topology, one node process on
+each.
 
 Module-scoped (a network takes seconds to start); each test posts its own messages and checks
 for those, so the tests of a module share one network without depending on each other's data.

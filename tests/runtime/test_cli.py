@@ -5,8 +5,10 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
+import pytest
 
 from node.runtime.local_ipfs import free_port
 from tests.support.processes import ROOT, NodeProcess, wait_until
@@ -67,11 +69,23 @@ def test_status_of_an_unreachable_node_fails_cleanly():
     assert result.returncode == 1 and "cannot reach the node" in result.stderr
 
 
-def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(tmp_path):
-    """No IPFS_API set and nothing on the default address: serve brings its own js-ipfs."""
+@pytest.mark.parametrize(
+    ("kubo_installed", "name", "version"), [(True, "Kubo", "0.43"), (False, "js-ipfs", "0.18")]
+)
+def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(
+    tmp_path, kubo_installed, name, version
+):
+    """No IPFS_API set and nothing on the default address: serve brings its own daemon, Kubo
+    when it is installed and js-ipfs otherwise, and says which and why."""
     if httpx_answers("http://127.0.0.1:5001"):
         raise AssertionError("something listens on 127.0.0.1:5001; this test needs it free")
     env = {k: v for k, v in os.environ.items() if k != "IPFS_API"}
+    if not kubo_installed:
+        # No cached build and no `ipfs` on PATH: what a machine without Go looks like.
+        env["ONUSONE_CACHE"] = str(tmp_path / "empty-cache")
+        env["PATH"] = os.pathsep.join(
+            d for d in env["PATH"].split(os.pathsep) if not (Path(d) / "ipfs").exists()
+        )
     node = NodeProcess(tmp_path / "data", "", {})
     node.env = {**env, "DATA_DIR": str(node.data_dir), "PORT": str(node.port), "HOST": "127.0.0.1"}
     node.start(timeout=60)
@@ -81,7 +95,8 @@ def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(tmp_path):
             timeout=20,
             what="the local daemon to be reachable",
         )
-        assert "starting a local js-ipfs daemon" in node.log()
+        assert f"starting a local {name} daemon" in node.log()
+        assert status["ipfs"]["version"].startswith(version)
         daemon_api = status["ipfs"]["api"]
         assert daemon_api.startswith("http://127.0.0.1:")
         assert (tmp_path / "data" / "ipfs-repo" / "config").exists()
