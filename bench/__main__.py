@@ -1,6 +1,7 @@
 """``python -m bench [--quick] [--only NAME ...]``: every row, one table, bench/results.json."""
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -17,6 +18,7 @@ from bench.ingest import ingest_rows
 from bench.propagation import propagation_rows
 from bench.rows import Row, format_table
 from bench.scale import scale_rows
+from node.runtime.local_ipfs import JSIPFS, KUBO
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -36,11 +38,18 @@ SUITES: dict[str, Callable[[BenchEnv, bool], list[Row]]] = {
 }
 
 
-def run_suite(name: str, quick: bool) -> list[Row]:
+# Suites whose figures are the daemon's as much as the node's: run on both implementations.
+DAEMON_BOUND = {"broadcast", "propagation", "catch-up"}
+DAEMON_NAMES = {KUBO: "Kubo", JSIPFS: "js-ipfs"}
+
+
+def run_suite(name: str, quick: bool, kind: str = KUBO) -> list[Row]:
     started = time.monotonic()
     try:
-        with bench_env() as env:
+        with bench_env(kind) as env:
             rows = SUITES[name](env, quick)
+        if name in DAEMON_BOUND:
+            rows = [dataclasses.replace(r, row=f"[{DAEMON_NAMES[kind]}] {r.row}") for r in rows]
     except Exception as exc:
         traceback.print_exc()
         rows = [
@@ -54,7 +63,7 @@ def run_suite(name: str, quick: bool) -> list[Row]:
                 note=f"failed: {type(exc).__name__}: {exc}",
             )
         ]
-    print(f"[bench] {name}: {time.monotonic() - started:.0f}s", flush=True)
+    print(f"[bench] {name} ({kind}): {time.monotonic() - started:.0f}s", flush=True)
     return rows
 
 
@@ -66,7 +75,8 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     rows: list[Row] = []
     for name in args.only or list(SUITES):
-        rows += run_suite(name, args.quick)
+        for kind in (KUBO, JSIPFS) if name in DAEMON_BOUND else (KUBO,):
+            rows += run_suite(name, args.quick, kind)
     print()
     print(format_table(rows))
     RESULTS.write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")

@@ -10,14 +10,17 @@ from tests.support.processes import NodeProcess, connect_daemons
 
 
 class BenchEnv:
-    def __init__(self) -> None:
+    """``kind`` is the daemon implementation of every daemon this run starts."""
+
+    def __init__(self, kind: str = KUBO) -> None:
+        self.kind = kind
         self._tmp = tempfile.TemporaryDirectory(prefix="onusone-bench-")
         self.root = Path(self._tmp.name)
         self._daemons: list[LocalIpfsDaemon] = []
         self._nodes: list[NodeProcess] = []
 
-    def daemon(self, kind: str = KUBO) -> LocalIpfsDaemon:
-        daemon = daemon_class(kind)(self.root / f"ipfs-{len(self._daemons)}")
+    def daemon(self) -> LocalIpfsDaemon:
+        daemon = daemon_class(self.kind)(self.root / f"ipfs-{len(self._daemons)}")
         self._daemons.append(daemon)
         return daemon.start()
 
@@ -38,8 +41,8 @@ class BenchEnv:
 
 
 @contextlib.contextmanager
-def bench_env() -> Iterator[BenchEnv]:
-    env = BenchEnv()
+def bench_env(kind: str = KUBO) -> Iterator[BenchEnv]:
+    env = BenchEnv(kind)
     try:
         yield env
     finally:
