@@ -93,7 +93,7 @@ def cold_start_rows(quick: bool) -> list[dict[str, Any]]:
     import boto3
 
     from crypto import NodeKey
-    from node.runtime.local_ipfs import local_daemon
+    from node.runtime.daemons import local_daemon
     from storage.dynamodb_index import create_table
     from tests.serverless.events import http_event
     from tests.support.moto import MotoServer

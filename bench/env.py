@@ -5,7 +5,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon, daemon_class
+from node.runtime.daemons import daemon_class
+from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon
 from tests.support.processes import NodeProcess, connect_daemons
 
 

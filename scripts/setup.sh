@@ -13,6 +13,8 @@ fi
 reqs=requirements.txt
 [ "$kind" = dev ] && reqs=requirements-dev.txt
 stamp=.venv/.installed-$kind
+# The dev set includes the runtime set: a venv installed for the tests serves the node too.
+[ "$kind" = runtime ] && [ -f .venv/.installed-dev ] && [ ! requirements.txt -nt .venv/.installed-dev ] && stamp=.venv/.installed-dev
 if [ ! -f "$stamp" ] || [ "$reqs" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
   echo "setup: installing Python packages from $reqs"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs"

@@ -26,7 +26,10 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
     ipfs: dict[str, Any] = {"reachable": snapshot.reachable, "api": services.ipfs.base_url}
     if snapshot.info is not None:
         ipfs.update(
-            version=snapshot.info.version, peerId=snapshot.info.peer_id, agent=snapshot.info.agent
+            version=snapshot.info.version,
+            peerId=snapshot.info.peer_id,
+            agent=snapshot.info.agent,
+            addresses=snapshot.info.addresses,
         )
     else:
         ipfs.update(version=None, peerId=None, error=snapshot.error)
@@ -49,4 +52,15 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
         "subscriptions": subscriptions,
         "outbox": backlog,
         "version": __version__,
+        **local_parts(services),
     }
+
+
+def local_parts(services: NodeServices) -> dict[str, Any]:
+    """What only some nodes have: bootstrap peers (``PEERS``), a local daemon of their own."""
+    parts: dict[str, Any] = {}
+    if services.settings.peers:
+        parts["bootstrap"] = services.bootstrap.states()
+    if services.supervisor is not None:
+        parts["localDaemon"] = services.supervisor.describe()
+    return parts

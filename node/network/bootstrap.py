@@ -25,7 +25,22 @@ class BootstrapDialer:
     def __init__(self, ipfs: IpfsClient, peers: list[str]) -> None:
         self.ipfs = ipfs
         self.peers = list(peers)
-        self._failing: set[str] = set()
+        self._failing: dict[str, str] = {}
+        self._connected: set[str] = set()
+
+    def states(self) -> list[dict[str, str]]:
+        """Each configured peer: ``connected``, ``failing`` (with the dial error) or
+        ``pending`` (not dialled yet), for ``/api/status``."""
+        out = []
+        for address in self.peers:
+            if address in self._failing:
+                out.append(
+                    {"address": address, "state": "failing", "error": self._failing[address]}
+                )
+            else:
+                state = "connected" if address in self._connected else "pending"
+                out.append({"address": address, "state": state})
+        return out
 
     async def dial_missing(self) -> int:
         """Dial every bootstrap peer that is not connected; returns how many were dialled."""
@@ -35,16 +50,20 @@ class BootstrapDialer:
         dialled = 0
         for address in self.peers:
             if peer_id_of(address) in connected:
+                self._connected.add(address)
+                self._failing.pop(address, None)
                 continue
+            self._connected.discard(address)
             try:
                 await self.ipfs.swarm_connect(address)
             except IpfsError as exc:
                 if address not in self._failing:
                     log.warning("bootstrap peer %s: dial failed: %s", address, exc)
-                self._failing.add(address)
+                self._failing[address] = str(exc)[:200]
                 continue
             dialled += 1
-            self._failing.discard(address)
+            self._connected.add(address)
+            self._failing.pop(address, None)
             log.info("bootstrap peer %s connected", address)
         return dialled
 

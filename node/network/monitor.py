@@ -43,6 +43,11 @@ class DaemonMonitor:
         self._repo_at = 0.0
         self.on_reachable: list[Callable[[], None]] = []
 
+    @property
+    def last(self) -> DaemonSnapshot:
+        """The latest snapshot, however old (never asks the daemon)."""
+        return self._snapshot
+
     async def snapshot(self) -> DaemonSnapshot:
         if time.monotonic() - self._snapshot.taken_at < self.cache_seconds:
             return self._snapshot

@@ -32,8 +32,9 @@ def _daemon_answers(api: str) -> bool:
 
 
 def _why(kind: str, repo_dir: Path) -> str:
+    from node.runtime.daemons import repo_kind
     from node.runtime.kubo import kubo_binary, pinned_version
-    from node.runtime.local_ipfs import KUBO, repo_kind
+    from node.runtime.local_ipfs import KUBO
 
     if repo_kind(repo_dir) == kind:
         return "its repo exists from an earlier run"
@@ -48,11 +49,25 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from node.http.app import create_app
-    from node.runtime.local_ipfs import local_daemon
+    from node.runtime.daemons import local_daemon
+    from node.runtime.data_dir_lock import DataDirInUse, DataDirLock
+    from node.runtime.local_ipfs import LocalDaemonError
     from node.runtime.services import NodeServices
+    from node.runtime.supervisor import DaemonSupervisor
 
     settings = Settings.from_env()
+    try:
+        lock = DataDirLock(settings.data_dir).acquire()
+    except DataDirInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     daemon = None
+    if settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
+        log.warning(
+            "nothing answers at IPFS_API=%s yet: start that daemon (the node keeps trying), or"
+            " leave IPFS_API unset to let the node start a local one in DATA_DIR",
+            settings.ipfs_api,
+        )
     if not settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
         daemon = local_daemon(settings.data_dir.resolve() / "ipfs-repo")
         log.info(
@@ -63,15 +78,27 @@ def serve(args: argparse.Namespace) -> int:
             _why(daemon.kind, daemon.repo_dir),
             daemon.repo_dir,
         )
-        daemon.start()
+        try:
+            daemon.start()
+        except LocalDaemonError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            lock.release()
+            return 1
         settings = dataclasses.replace(settings, ipfs_api=daemon.api_multiaddr)
         log.info(
-            "local %s daemon ready at %s (peer %s)", daemon.name, daemon.api_url, daemon.peer_id
+            "local %s daemon ready at %s (peer %s, PID %s, log %s)",
+            daemon.name,
+            daemon.api_url,
+            daemon.peer_id,
+            daemon.pid,
+            daemon.log_path,
         )
     services = NodeServices.from_settings(settings)
     if daemon is not None:
+        services.supervisor = DaemonSupervisor(daemon)
         # uvicorn re-raises SIGTERM after its shutdown, so only lifespan shutdown runs reliably.
         services.on_stop.append(daemon.stop)
+    services.on_stop.append(lock.release)
     try:
         host = os.environ.get("HOST", "127.0.0.1")
         uvicorn.run(

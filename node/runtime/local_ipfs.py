@@ -3,7 +3,8 @@ anything off this machine: 127.0.0.1 only, empty bootstrap list, no mDNS, routin
 every feature that reaches out by itself turned off.
 
 Two implementations share this launcher: Kubo (``node.runtime.kubo``, what users run) and
-js-ipfs (``node.runtime.jsipfs``, the second implementation). ``local_daemon`` picks one.
+js-ipfs (``node.runtime.jsipfs``, the second implementation); ``node.runtime.daemons`` picks
+one.
 """
 
 import json
@@ -79,8 +80,22 @@ class LocalIpfsDaemon:
     def _daemon_argv(self) -> list[str]:
         raise NotImplementedError
 
+    def _answers(self) -> bool:
+        try:
+            httpx.post(f"{self.api_url}/api/v0/id", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return True
+
     def _before_start(self) -> None:
-        """Clean up what a killed daemon leaves behind."""
+        """Clean up what a killed daemon leaves behind, but never under a live one: a daemon
+        that still answers on this repo's API port owns the repo and its lock."""
+        if self._answers():
+            raise LocalDaemonError(
+                f"a daemon already answers at {self.api_url}, the API address of the repo"
+                f" {self.repo_dir}: stop it (it may be left over from a node that was killed),"
+                f" or point IPFS_API at it"
+            )
         (self.repo_dir / "api").unlink(missing_ok=True)
 
     def init(self) -> None:
@@ -158,35 +173,3 @@ class LocalIpfsDaemon:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-
-
-def daemon_class(kind: str) -> type[LocalIpfsDaemon]:
-    from node.runtime.jsipfs import JsIpfsDaemon
-    from node.runtime.kubo import KuboDaemon
-
-    classes: dict[str, type[LocalIpfsDaemon]] = {KUBO: KuboDaemon, JSIPFS: JsIpfsDaemon}
-    if kind not in classes:
-        raise LocalDaemonError(f"unknown daemon kind {kind!r} (one of {', '.join(classes)})")
-    return classes[kind]
-
-
-def local_daemon(repo_dir: Path, kind: str | None = None) -> LocalIpfsDaemon:
-    """A daemon of ``kind`` (default: Kubo when it is installed, js-ipfs otherwise). An
-    existing repo keeps the implementation that created it."""
-    from node.runtime.kubo import kubo_binary
-
-    repo_dir = Path(repo_dir)
-    if kind is None:
-        existing = repo_kind(repo_dir)
-        kind = existing or (KUBO if kubo_binary() is not None else JSIPFS)
-    return daemon_class(kind)(repo_dir)
-
-
-def repo_kind(repo_dir: Path) -> str | None:
-    """Which implementation created a repo: Kubo keeps its keys in ``keystore/``, js-ipfs in
-    ``keys/``."""
-    if (repo_dir / "keystore").is_dir():
-        return KUBO
-    if (repo_dir / "keys").is_dir():
-        return JSIPFS
-    return None

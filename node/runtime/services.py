@@ -22,6 +22,7 @@ from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
 from node.pipeline import BroadcastPipeline
 from node.runtime.keys import load_node_key
+from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Settings
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
@@ -38,6 +39,21 @@ def open_index(settings: Settings) -> MessageIndex:
     from storage.sqlite_index import SqliteMessageIndex
 
     return SqliteMessageIndex(settings.data_dir / "index.sqlite3")
+
+
+def peers_line(addresses: list[str]) -> str | None:
+    """The ``PEERS=`` value another node needs to dial this node's daemon: its swarm addresses
+    over TCP, routable ones first."""
+    tcp = [a for a in addresses if "/tcp/" in a and "/p2p/" in a and "/ws" not in a]
+    tcp.sort(key=lambda a: ("/127.0.0.1/" in a or "/::1/" in a, a))
+    return tcp[0] if tcp else None
+
+
+def log_peers_line(monitor: DaemonMonitor) -> None:
+    info = monitor.last.info
+    line = peers_line(info.addresses) if info is not None else None
+    if line:
+        log.info("to connect another node to this one, start it with PEERS=%s", line)
 
 
 @dataclass
@@ -58,6 +74,7 @@ class NodeServices:
     listener: PubsubListener
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
+    supervisor: DaemonSupervisor | None = None
     started_at: float = field(default_factory=time.time)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -72,6 +89,7 @@ class NodeServices:
         monitor = DaemonMonitor(ipfs, [topic_for(board) for board in settings.boards])
         outbox = OutboxWorker(pipeline)
         monitor.on_reachable.append(outbox.wake)
+        monitor.on_reachable.append(lambda: log_peers_line(monitor))
         peerbook = PeerBook(index)
         replicator = Replicator(index, ipfs)
         ingest = Ingestor(index, bus, peerbook, replicator)
@@ -126,6 +144,8 @@ class NodeServices:
         ]
         if self.settings.peers:
             jobs.append(self.bootstrap.run)
+        if self.supervisor is not None:
+            jobs.append(self.supervisor.run)
         return jobs
 
     async def _watch_daemon(self, interval: float = 1.0) -> None:

@@ -6,7 +6,8 @@ network) names it. A missing daemon is an error, never a skip: scripts/setup.sh 
 import os
 from pathlib import Path
 
-from node.runtime.local_ipfs import JSIPFS, KUBO, LocalIpfsDaemon, daemon_class
+from node.runtime.daemons import daemon_class
+from node.runtime.local_ipfs import JSIPFS, KUBO, LocalIpfsDaemon
 
 KINDS = (KUBO, JSIPFS)
 default_kind = os.environ.get("TEST_DAEMON", KUBO)

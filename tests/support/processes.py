@@ -82,6 +82,12 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"{self.argv} did not answer within {timeout}s: {self.log()}")
 
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
@@ -124,9 +130,3 @@ class NodeProcess(ServerProcess):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().start(timeout)
         return self
-
-    def get(self, path: str, **kwargs) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
-
-    def post(self, path: str, **kwargs) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)

@@ -1,0 +1,60 @@
+"""Keeps the node's own local daemon alive: when the daemon that ``serve`` started exits, the
+node says so (log and ``/api/status``) and starts it again, with backoff if it keeps dying.
+Only the daemon this process started is supervised; an operator's own Kubo is theirs."""
+
+import asyncio
+import logging
+from typing import Any
+
+from node.outbox import backoff_ms
+from node.runtime.local_ipfs import LocalDaemonError, LocalIpfsDaemon
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 1.0
+
+
+class DaemonSupervisor:
+    def __init__(self, daemon: LocalIpfsDaemon, check_seconds: float = CHECK_SECONDS) -> None:
+        self.daemon = daemon
+        self.check_seconds = check_seconds
+        self.state = "running"
+        self.restarts = 0
+        self.last_exit_code: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.daemon.kind,
+            "state": self.state,
+            "restarts": self.restarts,
+            "lastExitCode": self.last_exit_code,
+        }
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            await asyncio.sleep(self.check_seconds)
+            if self.daemon.running():
+                failures = 0
+                continue
+            process = self.daemon.process
+            self.last_exit_code = process.returncode if process is not None else None
+            self.state = "restarting"
+            delay = backoff_ms(failures) / 1000
+            log.error(
+                "the local %s daemon exited (code %s); see %s; restarting it in %.1fs",
+                self.daemon.name,
+                self.last_exit_code,
+                self.daemon.log_path,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            try:
+                await asyncio.to_thread(self.daemon.start)
+            except LocalDaemonError as exc:
+                failures += 1
+                log.error("the local %s daemon did not start again: %s", self.daemon.name, exc)
+                continue
+            self.restarts += 1
+            self.state = "running"
+            log.info("the local %s daemon runs again (PID %s)", self.daemon.name, self.daemon.pid)
