@@ -48,8 +48,6 @@ def run_suite(name: str, quick: bool, kind: str = KUBO) -> list[Row]:
     try:
         with bench_env(kind) as env:
             rows = SUITES[name](env, quick)
-        if name in DAEMON_BOUND:
-            rows = [dataclasses.replace(r, row=f"[{DAEMON_NAMES[kind]}] {r.row}") for r in rows]
     except Exception as exc:
         traceback.print_exc()
         rows = [
@@ -64,6 +62,8 @@ def run_suite(name: str, quick: bool, kind: str = KUBO) -> list[Row]:
             )
         ]
     print(f"[bench] {name} ({kind}): {time.monotonic() - started:.0f}s", flush=True)
+    if name in DAEMON_BOUND:
+        rows = [dataclasses.replace(r, row=f"[{DAEMON_NAMES[kind]}] {r.row}") for r in rows]
     return rows
 
 
