@@ -7,6 +7,7 @@ print the same CID differently (js-ipfs base58btc ``zb2…``, Kubo base32 ``bafk
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from crypto.errors import CryptoError
@@ -108,22 +109,99 @@ def cid_from_bytes(data: bytes) -> Cid:
     return Cid(1, codec, _parse_multihash(data, pos))
 
 
+def _int_base(alphabet: str) -> Callable[[str], bytes]:
+    """Decoder of a base whose digits are a big number, leading zero digits kept as zero
+    bytes (base10, base36, base58)."""
+    index = {c: i for i, c in enumerate(alphabet)}
+    base = len(alphabet)
+
+    def decode(text: str) -> bytes:
+        num = 0
+        for ch in text:
+            if ch not in index:
+                raise CryptoError(f"invalid character {ch!r} in CID")
+            num = num * base + index[ch]
+        body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
+        return b"\x00" * (len(text) - len(text.lstrip(alphabet[0]))) + body
+
+    return decode
+
+
+def _rfc4648(
+    decode: Callable[[bytes], bytes], pad_to: int, fold: str = ""
+) -> Callable[[str], bytes]:
+    """Decoder of an RFC 4648 base: padding added back, case folded where the base has one."""
+
+    def run(text: str) -> bytes:
+        if fold == "upper":
+            text = text.upper()
+        elif fold == "lower":
+            text = text.lower()
+        text = text.rstrip("=")
+        return decode((text + "=" * (-len(text) % pad_to)).encode())
+
+    return run
+
+
+def _base2(text: str) -> bytes:
+    if len(text) % 8 or set(text) - {"0", "1"}:
+        raise CryptoError("invalid base2 in CID")
+    return int(text, 2).to_bytes(len(text) // 8, "big")
+
+
+_B32HEX_TO_B32 = str.maketrans(
+    "0123456789ABCDEFGHIJKLMNOPQRSTUV", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+)
+_ZBASE32_TO_B32 = str.maketrans(
+    "ybndrfg8ejkmcpqxot1uwisza345h769", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+)
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+# Every multibase of the multibase table that a CID can be printed in (identity and
+# base256emoji aside), by prefix; case-insensitive bases accept both cases under either prefix.
+_DECODERS: dict[str, Callable[[str], bytes]] = {
+    "0": _base2,
+    "9": _int_base("0123456789"),
+    "f": _rfc4648(base64.b16decode, 2, "upper"),
+    "F": _rfc4648(base64.b16decode, 2, "upper"),
+    "b": _rfc4648(base64.b32decode, 8, "upper"),
+    "B": _rfc4648(base64.b32decode, 8, "upper"),
+    "c": _rfc4648(base64.b32decode, 8, "upper"),
+    "C": _rfc4648(base64.b32decode, 8, "upper"),
+    "v": _rfc4648(base64.b32hexdecode, 8, "upper"),
+    "V": _rfc4648(base64.b32hexdecode, 8, "upper"),
+    "t": _rfc4648(base64.b32hexdecode, 8, "upper"),
+    "T": _rfc4648(base64.b32hexdecode, 8, "upper"),
+    "h": lambda text: base64.b32decode(
+        (text.translate(_ZBASE32_TO_B32) + "=" * (-len(text) % 8)).encode()
+    ),
+    "k": lambda text: _int_base(_B36)(text.lower()),
+    "K": lambda text: _int_base(_B36)(text.lower()),
+    "z": _b58decode,
+    "Z": _int_base("123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"),
+    "m": _rfc4648(base64.b64decode, 4),
+    "M": _rfc4648(base64.b64decode, 4),
+    "u": _rfc4648(base64.urlsafe_b64decode, 4),
+    "U": _rfc4648(base64.urlsafe_b64decode, 4),
+}
+MAX_CID_TEXT = 400  # a sha2-256 CIDv1 in base2, the longest base, is 289 characters
+
+
 def parse_cid(text: str) -> Cid:
-    """Parse base32 (``b…``), base58btc (``z…``) CIDv1 or a CIDv0 (``Qm…``)."""
-    if not isinstance(text, str) or not 2 <= len(text) <= 200:
-        raise CryptoError("CID must be a string of 2 to 200 characters")
+    """Parse a CIDv0 (``Qm…``) or a CIDv1 in any multibase (base32 ``b…``, base58btc ``z…``,
+    base16 ``f…``, base36 ``k…``, base64 ``m…``/``u…``, …)."""
+    if not isinstance(text, str) or not 2 <= len(text) <= MAX_CID_TEXT:
+        raise CryptoError(f"CID must be a string of 2 to {MAX_CID_TEXT} characters")
     if text.startswith("Qm") and len(text) == 46:
         return cid_from_bytes(_b58decode(text))
     prefix, body = text[0], text[1:]
-    if prefix == "b":
-        try:
-            raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
-        except ValueError as exc:
-            raise CryptoError("invalid base32 in CID") from exc
-    elif prefix == "z":
-        raw = _b58decode(body)
-    else:
+    decoder = _DECODERS.get(prefix)
+    if decoder is None:
         raise CryptoError(f"unsupported CID multibase prefix {prefix!r}")
+    try:
+        raw = decoder(body)
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise CryptoError(f"invalid multibase {prefix!r} text in CID") from exc
     return cid_from_bytes(raw)
 
 

@@ -1,3 +1,4 @@
+import base64
 import os
 import stat
 
@@ -95,3 +96,66 @@ def test_bad_inline_keys_raise_crypto_error(text):
 def test_missing_key_file_raises_crypto_error(tmp_path):
     with pytest.raises(CryptoError):
         NodeKey.load(tmp_path / "absent.key")
+
+
+B58BTC = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+B58FLICKR = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _int_encode(data: bytes, alphabet: str) -> str:
+    num, out = int.from_bytes(data, "big"), ""
+    while num:
+        num, rem = divmod(num, len(alphabet))
+        out = alphabet[rem] + out
+    return alphabet[0] * (len(data) - len(data.lstrip(b"\x00"))) + out
+
+
+def _every_base(data: bytes) -> dict[str, str]:
+    """The same CID bytes in every multibase ``parse_cid`` takes, encoded here independently."""
+    b32 = base64.b32encode(data).decode()
+    b32hex = base64.b32hexencode(data).decode()
+    b64 = base64.b64encode(data).decode()
+    b64url = base64.urlsafe_b64encode(data).decode()
+    zbase32 = b32.rstrip("=").translate(
+        str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "ybndrfg8ejkmcpqxot1uwisza345h769")
+    )
+    b36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return {
+        "base2": "0" + "".join(f"{byte:08b}" for byte in data),
+        "base10": "9" + _int_encode(data, "0123456789"),
+        "base16": "f" + data.hex(),
+        "base16upper": "F" + data.hex().upper(),
+        "base32": "b" + b32.lower().rstrip("="),
+        "base32upper": "B" + b32.rstrip("="),
+        "base32pad": "c" + b32.lower(),
+        "base32padupper": "C" + b32,
+        "base32hex": "v" + b32hex.lower().rstrip("="),
+        "base32hexupper": "V" + b32hex.rstrip("="),
+        "base32hexpad": "t" + b32hex.lower(),
+        "base32hexpadupper": "T" + b32hex,
+        "base32z": "h" + zbase32,
+        "base36": "k" + _int_encode(data, b36),
+        "base36upper": "K" + _int_encode(data, b36).upper(),
+        "base58btc": "z"
+        + _int_encode(data, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"),
+        "base58flickr": "Z"
+        + _int_encode(data, "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"),
+        "base64": "m" + b64.rstrip("="),
+        "base64pad": "M" + b64,
+        "base64url": "u" + b64url.rstrip("="),
+        "base64urlpad": "U" + b64url,
+    }
+
+
+@pytest.mark.parametrize("base", sorted(_every_base(b"x")))
+def test_a_cid_parses_in_every_multibase(base):
+    cid = cid_for_bytes(b"any base will do")
+    text = _every_base(cid.to_bytes())[base]
+    assert parse_cid(text) == cid, text
+    assert str(parse_cid(text)) == str(cid)
+
+
+@pytest.mark.parametrize("text", ["fzz", "k!", "m***", "0101", "x" + "a" * 50, "U===="])
+def test_bad_multibase_text_is_a_crypto_error(text):
+    with pytest.raises(CryptoError):
+        parse_cid(text)
