@@ -149,3 +149,32 @@ async def test_hung_daemon_times_out_as_unavailable(silent_server):
         await ipfs.pubsub_peers(TOPIC)
     assert time.monotonic() - started < 5
     await ipfs.aclose()
+
+
+class _EmptyHandler(http.server.BaseHTTPRequestHandler):
+    """200 with an empty body: what Kubo answers to a ``timeout`` it cannot parse."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+async def test_empty_answers_raise_ipfs_error_not_a_library_assertion():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EmptyHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    ipfs = IpfsClient(f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        for call in (ipfs.info(), ipfs.pin_rm(cid_for_bytes(b"x")), ipfs.add(b"x"), ipfs.pinned()):
+            with pytest.raises(IpfsError) as info:
+                await call
+            assert not isinstance(info.value, IpfsUnavailable)
+    finally:
+        await ipfs.aclose()
+        server.shutdown()
+        server.server_close()
