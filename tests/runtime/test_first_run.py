@@ -80,7 +80,6 @@ def test_the_node_restarts_its_own_daemon_when_it_dies(tmp_path):
         )
         assert status["localDaemon"]["state"] == "running"
         assert "daemon exited" in node.log() and "ipfs-repo.log" in node.log()
-        assert local_daemon_pid(node) == pid, "the first start's line is still there"
         response = node.post("/api/broadcast", json=signed_envelope(NodeKey.generate()))
         assert response.status_code == 200 and response.json()["pinned"], response.text
     finally:
