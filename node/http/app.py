@@ -28,7 +28,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/status", api.status),
         Route("/api/broadcast", api.broadcast, methods=["POST"]),
         Route("/api/messages", api.list_messages),
-        Route("/api/messages/{cid:path}", api.get_message)  # base64 CIDs hold "/",
+        Route("/api/messages/{cid:path}", api.get_message),  # base64 CIDs may hold "/"
         Route("/api/peers", api.peers),
         Route("/api/poll", poll.poll),
         WebSocketRoute("/ws", live.live_socket),
