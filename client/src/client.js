@@ -267,12 +267,19 @@ export class OnusOneClient extends EventTarget {
       }
       this.#armWatchdog(socket);
     };
-    socket.onclose = (close) => {
-      if (generation !== this.#generation) return;
+    let ended = false;
+    const end = (close) => {
+      if (ended || generation !== this.#generation) return;
+      ended = true;
       this.#socket = null;
       clearTimeout(this.#watchdog);
       this.#socketClosed(generation, greeted, close);
     };
+    socket.onclose = end;
+    // Some implementations (Node 20's) report a refused handshake with an error and no close.
+    socket.onerror = () => queueMicrotask(() => {
+      if (socket.readyState === 3 || !greeted) end({ code: 1006, reason: "" });
+    });
   }
 
   async #socketClosed(generation, greeted, close) {

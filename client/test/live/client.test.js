@@ -133,8 +133,8 @@ test("typed errors carry the node's error and detail (400, 401, 403)", live, asy
   const signed = client(env.nodeA, { signer: randomSigner() });
   await assert.rejects(signed.broadcast("x".repeat(17 * 1024), { author: "big" }), (error) => {
     assert.ok(error instanceof BadRequestError);
-    assert.equal(error.status, 413);
-    assert.equal(error.error, "too_large");
+    assert.equal(error.status, 400);
+    assert.equal(error.error, "content_too_large");
     assert.match(error.detail, /\S/);
     return true;
   });
