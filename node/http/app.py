@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from node.http import api, dashboard, live, poll
+from node.http import api, client_package, dashboard, live, poll
 from node.http.errors import (
     ApiError,
     api_error_handler,
@@ -34,7 +36,21 @@ def routes() -> list[BaseRoute]:
         WebSocketRoute("/ws", live.live_socket),
         Route("/", dashboard.page),
         Mount("/static", app=dashboard.static_files, name="static"),
+        Mount("/client", app=client_package.client_files, name="client"),
     ]
+
+
+# Board front ends on other origins call the API from the browser (the client SDK): the API
+# holds no cookies or ambient credentials (API tokens are explicit headers), so any origin may
+# read it, and Retry-After is exposed so that the SDK can honour a 429 cross-origin.
+CORS = Middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_methods=["GET", "POST"],
+    allow_headers=["Content-Type", "Authorization"],
+    expose_headers=["Retry-After"],
+    max_age=600,
+)
 
 
 def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
@@ -55,6 +71,7 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
 
     app = Starlette(
         routes=routes(),
+        middleware=[CORS],
         lifespan=lifespan,
         exception_handlers={
             ApiError: api_error_handler,
