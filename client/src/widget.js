@@ -123,7 +123,9 @@ export class OnusOneStatus extends HTMLElementBase {
     } else {
       root.append(el("style", {}, CSS));
     }
-    root.insertAdjacentHTML("beforeend", TEMPLATE);
+    const template = document.createElement("template");
+    template.innerHTML = TEMPLATE;
+    root.append(template.content);
     root.addEventListener("click", (event) => this.#act(event.target.closest("button")?.dataset.action));
   }
 

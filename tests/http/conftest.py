@@ -123,6 +123,12 @@ def open_dashboard(page: Page, node: NodeProcess) -> None:
     expect(page.locator("#user-key")).to_have_attribute("data-pubkey", HEX64)
 
 
+def field(page: Page, widget: str, name: str) -> Locator:
+    """A value shown by the ``<onusone-status id=widget>`` status widget (inside its shadow
+    root, which Playwright's CSS locators pierce)."""
+    return page.locator(f'#{widget} [data-field="{name}"]')
+
+
 def message_item(page: Page, cid: str) -> Locator:
     return page.locator(f'#messages li[data-cid="{cid}"]')
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from crypto import canonical_bytes, cid_for_bytes, verify_envelope
-from tests.http.conftest import message_item, open_dashboard, post
+from tests.http.conftest import field, message_item, open_dashboard, post
 
 TRICKY = (
     'héllo ✓ 😀 «» "quoted" back\\slash / \n newline \r\t tab \b\f \x00 \x01 \x1f \x7f'
@@ -35,17 +35,17 @@ def page(context: BrowserContext) -> Page:
 def test_page_shows_live_node_status_and_messages(live_node, page, author_key):
     open_dashboard(page, live_node.node)
     expect(page.locator("#connection")).to_have_attribute("data-state", "websocket")
-    expect(page.locator("#connection-label")).to_have_text("Live (WebSocket)")
+    expect(page.locator('#connection [data-field="state"]')).to_have_text("Live (WebSocket)")
     status = live_node.node.get("/api/status").json()
-    expect(page.locator("#node-id")).to_have_text(status["nodeId"])
-    expect(page.locator("#node-health")).to_have_text(status["networkHealth"])
-    expect(page.locator("#widget-health")).to_have_text(status["networkHealth"])
-    expect(page.locator("#node-storage")).to_have_text(f"{status['storageUsed']} MB")
+    expect(field(page, "network", "nodeId")).to_have_text(status["nodeId"])
+    expect(field(page, "network", "health")).to_have_text(status["networkHealth"])
+    expect(field(page, "connection", "health")).to_have_text(status["networkHealth"])
+    expect(field(page, "network", "storage")).to_have_text(f"{status['storageUsed']} MB")
     cid = post(live_node.node, author_key, "pushed to the page")
     expect(message_item(page, cid)).to_contain_text("pushed to the page")
     synced = live_node.node.get("/api/status").json()["messagesSynced"]
-    expect(page.locator("#node-messages")).to_have_text(str(synced))
-    expect(page.locator("#widget-messages")).to_have_text(str(synced))
+    expect(field(page, "network", "messages")).to_have_text(str(synced))
+    expect(field(page, "connection", "messages")).to_have_text(str(synced))
 
 
 def test_post_form_signs_in_the_browser_with_a_key_kept_there(live_node, page, author_key):
@@ -75,7 +75,7 @@ def test_falls_back_to_polling_when_websocket_is_blocked(live_node, context, aut
     page = context.new_page()
     open_dashboard(page, live_node.node)
     expect(page.locator("#connection")).to_have_attribute("data-state", "polling", timeout=15_000)
-    expect(page.locator("#connection-label")).to_have_text("Live (HTTP polling)")
+    expect(field(page, "connection", "state")).to_have_text("Live (HTTP polling)")
     for text in ["arrives by polling", "and the next one too"]:
         cid = post(live_node.node, author_key, text)
         expect(message_item(page, cid)).to_contain_text(text)
@@ -104,7 +104,7 @@ def test_browser_canonical_bytes_equal_python_bytes(live_node, page):
     for case in CANONICAL_CASES:
         in_browser = page.evaluate(
             """async (value) => {
-                const { canonicalBytes } = await import("/static/canonical.js");
+                const { canonicalBytes } = await import("/client/canonical.js");
                 return Array.from(canonicalBytes(value));
             }""",
             case,
@@ -116,7 +116,7 @@ def test_browser_refuses_values_python_would_encode_differently(live_node, page)
     open_dashboard(page, live_node.node)
     refused = page.evaluate(
         """async () => {
-            const { canonicalJson } = await import("/static/canonical.js");
+            const { canonicalJson } = await import("/client/canonical.js");
             const values = [{ content: "a\\ud800b" }, { ts: 1.5 }, { ts: 2 ** 60 }];
             return values.map((value) => {
                 try { canonicalJson(value); return null; } catch (error) { return error.name; }
@@ -130,10 +130,10 @@ def test_browser_signed_envelope_verifies_in_python(live_node, page):
     open_dashboard(page, live_node.node)
     envelope = page.evaluate(
         """async (content) => {
-            const { signEnvelope, userIdentity } = await import("/static/identity.js");
+            const { signEnvelope, browserSigner } = await import("/client/signers.js");
             const unsigned = { v: 1, type: "message", board: "general", content,
                                author: "Zoë", ts: 1764000000000 };
-            return signEnvelope(unsigned, await userIdentity());
+            return signEnvelope(unsigned, browserSigner());
         }""",
         TRICKY,
     )
@@ -165,7 +165,7 @@ def test_shows_offline_with_backoff_and_reconnects_when_the_node_is_back(
     expect(connection).to_have_attribute("data-state", "websocket")
     node.stop()
     expect(connection).to_have_attribute("data-state", "offline")
-    expect(page.locator("#connection-detail")).to_have_text(re.compile(r"retry \d+ in \d+ s"))
+    expect(field(page, "connection", "detail")).to_have_text(re.compile(r"retry \d+ in \d+ s"))
     node.start()
     expect(connection).to_have_attribute("data-state", "websocket", timeout=20_000)
     cid = post(node, author_key, "back after a restart")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.http.conftest import dashboard_path, open_dashboard, post
+from tests.http.conftest import dashboard_path, field, open_dashboard, post
 
 
 def test_websocket_client_receives_a_message_from_another_node(node_pair, author_key):
@@ -59,10 +59,10 @@ def test_post_from_one_dashboard_appears_on_the_other_nodes_dashboard(
         expect(arrived).to_contain_text(author)
 
     writer_peer = here.daemon.peer_id
-    expect(reader.locator(f'#peers li[data-peer="{writer_peer}"]')).to_contain_text("reputation")
-    expect(reader.locator("#widget-peers")).not_to_have_text("0")
+    expect(reader.locator(f'#network li[data-peer="{writer_peer}"]')).to_contain_text("reputation")
+    expect(field(reader, "connection", "peers")).not_to_have_text("0")
     synced = str(there.node.get("/api/status").json()["messagesSynced"])
-    expect(reader.locator("#node-messages")).to_have_text(synced)
+    expect(field(reader, "network", "messages")).to_have_text(synced)
     shot = dashboard_path(tmp_path)
     reader.screenshot(path=shot, full_page=True)
     assert shot.stat().st_size > 10_000
