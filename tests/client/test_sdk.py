@@ -20,9 +20,13 @@ def test_client_against_real_nodes_passes(daemon_factory, node_factory):
     daemons = [daemon_factory(), daemon_factory()]
     connect_daemons(daemons[0], daemons[1])
     env = {"API_TOKENS": API_TOKEN}
-    here, there = (node_factory(d.api_multiaddr, env, name=f"node-{i}") for i, d in enumerate(daemons))
+    here, there = (
+        node_factory(d.api_multiaddr, env, name=f"node-{i}") for i, d in enumerate(daemons)
+    )
     wait_until(
-        lambda: all(httpx.get(f"{n.url}/api/status").json()["connectedPeers"] >= 1 for n in (here, there)),
+        lambda: all(
+            httpx.get(f"{n.url}/api/status").json()["connectedPeers"] >= 1 for n in (here, there)
+        ),
         30,
         what="both nodes to see their peer",
     )

@@ -52,7 +52,14 @@ def node_control(nodes: Mapping[str, NodeProcess]) -> Iterator[str]:
 def run_node_tests(files: list[Path], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """``node --test`` on ``files`` (spec reporter), its output echoed for pytest's report."""
     result = subprocess.run(
-        ["node", "--experimental-websocket", "--test", "--test-timeout=90000", "--test-reporter=spec", *map(str, files)],
+        [
+            "node",
+            "--experimental-websocket",
+            "--test",
+            "--test-timeout=90000",
+            "--test-reporter=spec",
+            *map(str, files),
+        ],
         cwd=CLIENT_DIR,
         env={**env},
         capture_output=True,
