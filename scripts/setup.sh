@@ -51,6 +51,14 @@ if [ ! -f jsipfs/node_modules/.package-lock.json ] || [ jsipfs/package-lock.json
   npm ci --prefix jsipfs --no-audit --no-fund --loglevel=error
 fi
 
+# Client SDK test tooling (dev): React, esbuild and TypeScript from client/package-lock.json
+# for the SDK's own tests (the SDK itself has no dependencies).
+if [ "$kind" = dev ]; then
+  if [ ! -f client/node_modules/.package-lock.json ] || [ client/package-lock.json -nt client/node_modules/.package-lock.json ]; then
+    npm ci --prefix client --no-audit --no-fund --loglevel=error
+  fi
+fi
+
 # Deploy tooling (dev): Serverless Framework v3 and its plugins from the committed root lock, and
 # a wheelhouse of Lambda (manylinux, CPython 3.11 and 3.12) wheels of requirements.txt that
 # `serverless package` installs from without a network (pure-Python sdists are built once here).

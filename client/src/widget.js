@@ -30,7 +30,7 @@ const CSS = `
 [part~="button"] { font: inherit; font-size: .85em; border: 0; border-radius: 6px; padding: .25rem .6rem; background: var(--_accent); color: #fff; cursor: pointer; }
 [part~="button"]:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
 .actions { display: flex; gap: .4rem; margin-left: auto; }
-dl { display: grid; grid-template-columns: auto 1fr; gap: .2rem .8rem; margin: .6rem 0 0; }
+dl { display: grid; grid-template-columns: 7rem minmax(0, 1fr); gap: .2rem .8rem; margin: .6rem 0 0; }
 dt { color: var(--_muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .mono { font-family: ui-monospace, Menlo, monospace; font-size: .85em; }
 h3 { font-size: .9em; margin: .8rem 0 .3rem; }

@@ -37,6 +37,7 @@ def test_artifact_holds_the_code_and_its_dependencies_only(packaged: Path):
         "node/http/app.py",
         "node/runtime/scheduled.py",
         "node/http/static/index.html",
+        "client/src/index.js",
         "storage/dynamodb_index.py",
     )
     for module in packaged_files:
@@ -47,6 +48,8 @@ def test_artifact_holds_the_code_and_its_dependencies_only(packaged: Path):
     for unwanted in ("tests", "node_modules", "jsipfs", "bench", ".venv", ".lambda-wheels"):
         assert unwanted not in tops
     assert "uvicorn" not in tops and "serverless.yml" not in tops
+    # The client SDK the node serves at /client/, without its tests or dev dependencies.
+    assert not [n for n in names if n.startswith("client/") and not n.startswith("client/src/")]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
