@@ -22,6 +22,8 @@ export function useOnusOne(options = {}) {
   const [networkStatus, setNetworkStatus] = useState(null);
   const [peers, setPeers] = useState([]);
   const [messages, setMessages] = useState([]);
+  // A connect() cut short by disconnect() (or by unmounting) is not an error to show.
+  const failed = (error) => error?.error !== "disconnected" && setConnectionError(error);
 
   useEffect(() => {
     const { signer, token, fetch, WebSocket, backoff, pollWait } = latest.current;
@@ -41,8 +43,10 @@ export function useOnusOne(options = {}) {
     setConnection({ ...made.connection });
     setNetworkStatus(made.lastStatus);
     setMessages([]);
-    if (autoConnect) made.connect().catch(setConnectionError);
+    let active = true;
+    if (autoConnect) made.connect().catch((error) => active && failed(error));
     return () => {
+      active = false;
       listeners.abort();
       if (!shared) made.disconnect();
     };
@@ -73,7 +77,7 @@ export function useOnusOne(options = {}) {
     try {
       await client.connect();
     } catch (error) {
-      setConnectionError(error);
+      failed(error);
     }
   }, [client]);
 
