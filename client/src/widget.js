@@ -55,7 +55,7 @@ const TEMPLATE = `
       <button part="button toggle" type="button" data-action="toggle">Disconnect</button>
     </span>
   </div>
-  <p part="detail" data-field="detail" aria-live="polite"></p>
+  <p part="detail" data-field="detail"></p>
   <dl part="stats">
     <dt>Peers</dt><dd data-field="peers">–</dd>
     <dt>Health</dt><dd data-field="health">–</dd>
