@@ -48,6 +48,8 @@ class Settings:
     peers: list[str] = field(default_factory=list)
     head_interval: float = 30.0
     sync_depth: int = 20
+    sync_rate: float = 50.0
+    sync_horizon_days: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -77,4 +79,6 @@ class Settings:
             peers=_split(env.get("PEERS")),
             head_interval=_number(env, "HEAD_INTERVAL", 30.0, 0.1),
             sync_depth=int(_number(env, "SYNC_DEPTH", 20, 1)),
+            sync_rate=_number(env, "SYNC_RATE", 50.0, 0.1),
+            sync_horizon_days=_number(env, "SYNC_HORIZON_DAYS", 0.0),
         )

@@ -6,7 +6,8 @@ One table, overloaded keys (``pk`` only), two global secondary indexes:
   ``pinned``; ``gsi1`` = (``board#<board>``, ``<ts>#<seq>``) lists a board newest first and
   ``gsi2`` = (``board#<board>``, ``seq``) lists it in the order this node received it;
 - outbox entry ``outbox#<cid>``: ``gsi1`` = (``outbox``, ``<next_attempt_at>#<cid>``), due first;
-- peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>``;
+- peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>`` (``gsi1`` = (``meta``,
+  key), so ``meta_scan`` is a Query of one partition);
 - counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
 
 A message, its outbox entry and the counters are written in one transaction conditioned on the
@@ -370,7 +371,18 @@ class DynamoMessageIndex:
         return item["value"]["S"] if item else None
 
     def meta_set(self, key: str, value: str) -> None:
-        self._db.put_item(TableName=self.table, Item={"pk": _s(f"meta#{key}"), "value": _s(value)})
+        item = {"pk": _s(f"meta#{key}"), "value": _s(value)}
+        item.update(gsi1pk=_s("meta"), gsi1sk=_s(key))
+        self._db.put_item(TableName=self.table, Item=item)
+
+    def meta_scan(self, prefix: str) -> dict[str, str]:
+        items = self._query(
+            None,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :meta AND begins_with(gsi1sk, :prefix)",
+            ExpressionAttributeValues={":meta": _s("meta"), ":prefix": _s(prefix)},
+        )
+        return {item["gsi1sk"]["S"]: item["value"]["S"] for item in items}
 
     def size_bytes(self) -> int:
         """DynamoDB's own estimate (refreshed by AWS about every six hours), cached briefly so

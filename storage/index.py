@@ -153,6 +153,11 @@ class MessageIndex(Protocol):
 
     def meta_set(self, key: str, value: str) -> None: ...
 
+    def meta_scan(self, prefix: str) -> dict[str, str]:
+        """Every meta entry whose key starts with ``prefix`` (for example each chain's sync
+        frontier, ``sync:<board>:<peer>``), so a restarted node or the next Lambda run resumes
+        every walk it had not finished."""
+
     def size_bytes(self) -> int: ...
 
     def close(self) -> None: ...

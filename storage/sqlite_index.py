@@ -241,6 +241,14 @@ class SqliteMessageIndex:
             (key, value),
         )
 
+    def meta_scan(self, prefix: str) -> dict[str, str]:
+        # substr() rather than LIKE: keys may hold % or _, and the primary key keeps it short.
+        rows = self._query(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        )
+        return dict(rows)
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 

@@ -51,6 +51,8 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
         "boards": services.settings.boards,
         "subscriptions": subscriptions,
         "outbox": backlog,
+        # Without background loops (Lambda) the scheduled runs walk: read what they saved.
+        "catchUp": services.syncer.status(services.settings.boards, reload=not services.running),
         "version": __version__,
         **local_parts(services),
     }

@@ -24,6 +24,7 @@ from node.events import MessageBus
 from node.network.manifest import (
     MAX_MANIFEST_BYTES,
     PAGE_MESSAGES,
+    SKIP_PAGES,
     build_manifest,
     manifest_size,
     parse_manifest,
@@ -41,7 +42,8 @@ ROUND_MESSAGES = 4096
 # of ms: at 1 s, live propagation p99 rose from ~10 ms to ~100 ms under a steady 50 msg/s.
 # Nodes that need the newest head sooner say hello and get it at once (answer_hello).
 SETTLE_SECONDS = 5.0
-PAGE_BUDGET = MAX_MANIFEST_BYTES - 4096
+# The fixed fields take under 1 KiB; the skip list up to SKIP_PAGES CIDs of under 64 bytes.
+PAGE_BUDGET = MAX_MANIFEST_BYTES - 4096 - SKIP_PAGES * 64
 
 
 def meta_key(board: str) -> str:
@@ -58,6 +60,8 @@ class OpenPage:
     size: int = 0
     cid: Cid | None = None
     cursor: str | None = None
+    # The CIDs of the pages before this one, newest first (the manifest's skip list).
+    pages: list[Cid] = field(default_factory=list)
 
     def fits(self, envelope: dict[str, Any]) -> bool:
         return (
@@ -131,12 +135,16 @@ class HeadPublisher:
                     manifest_size(manifest.messages),
                     head,
                     state["cursor"],
+                    # A page written before skip lists existed still knows its prev.
+                    manifest.pages or ([manifest.prev] if manifest.prev else []),
                 )
         self._pages[board] = page
         return page
 
     async def _store(self, board: str, page: OpenPage) -> Cid:
-        data = build_manifest(self.key, board, page.seq, now_ms(), page.prev, page.messages)
+        data = build_manifest(
+            self.key, board, page.seq, now_ms(), page.prev, page.messages, page.pages
+        )
         return await self.ipfs.add(data)
 
     async def update(self, board: str) -> Cid | None:
@@ -155,7 +163,8 @@ class HeadPublisher:
                         page.cid = await self._store(board, page)
                     if replaced is not None and replaced.to_bytes() == page.cid.to_bytes():
                         replaced = None
-                    page = OpenPage(page.seq + 1, page.cid)
+                    skip = [page.cid, *page.pages][:SKIP_PAGES]
+                    page = OpenPage(page.seq + 1, page.cid, pages=skip)
                 page.append(stored.envelope)
             page.cid = await self._store(board, page)
             page.cursor = batch.next_cursor

@@ -117,9 +117,10 @@ class Ingestor:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self.flush)
         return True
 
-    def flush(self) -> int:
+    def flush(self, strict: bool = False) -> int:
         """Write the pending batch in one index call; push the new ones to live listeners and
-        queue their replicas. Returns how many were new to the index."""
+        queue their replicas. Returns how many were new to the index. ``strict`` raises when
+        the write fails (sync must not move its frontier past messages it did not store)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -132,6 +133,8 @@ class Ingestor:
             for message, _ in pending:
                 self._seen.pop(parse_cid(message.cid).to_bytes(), None)
             log.exception("ingest: index write of %d messages failed; dropped", len(pending))
+            if strict:
+                raise
             return 0
         credits: Counter[str] = Counter()
         for (message, sender), is_new in zip(pending, added, strict=True):

@@ -1,38 +1,90 @@
-"""Catch-up from other nodes' head manifests.
+"""Catch-up from other nodes' head manifests, until every chain is walked to its first page.
 
-A head announcement we have not walked starts a walk: fetch the page (``cat``, with a timeout),
-check it against its CID and its signature, verify every envelope and recompute its CID, hand
-them to ingest (which batches the index writes and skips what we have), then follow ``prev``
-until ``SYNC_DEPTH`` pages or a page already walked. Walks run concurrently up to a bound, one
-per head. Manifests from peers in reputation cool-down are not walked; a bad manifest counts
-against the peer that announced it and ends the walk.
+A head announcement opens a gap in that peer's chain (``node.network.frontier``); walks close
+gaps in steps of at most ``SYNC_DEPTH`` pages. Each step fetches up to ``WINDOW`` pages at once,
+learnt from the pages' skip lists (``node.network.manifest``; old pages without one give their
+``prev`` only), checks every page (CID, signature, board, the chain's key, the expected
+sequence number, sealed pages full, skip lists that agree with each other), verifies the
+envelopes this node lacks, hands them to ingest and saves the chain's frontier after each page,
+so a restart or the next Lambda run continues where this one stopped, refetching nothing.
+
+Bounds: ``CONCURRENCY`` steps at once and one per peer, so one slow peer holds one slot; a step
+has a total deadline; the queue of chains with work is bounded and drops new chains (counted)
+when full; pages are fetched at most ``SYNC_RATE`` a second. A bad page counts against the peer
+that announced the chain and ends that chain's walk; a page it cannot serve counts too, and the
+chain is retried with backoff. Chains of peers in reputation cool-down are not walked.
 """
 
 import asyncio
 import logging
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
-from crypto import Cid, canonical_bytes, cid_for_bytes
-from node.envelope import InvalidMessage, VerifiedEnvelope, verify
+from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
+from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.network.frontier import META_PREFIX, Chain, Gap, meta_key
 from node.network.ingest import Ingestor
-from node.network.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from node.network.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from node.network.peerbook import PeerBook
-from storage.errors import IpfsError
+from storage.errors import IpfsError, IpfsUnavailable
+from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 4
+WINDOW = 8
 FETCH_TIMEOUT = 10.0
-KNOWN_CAPACITY = 50_000
+WALK_DEADLINE = 30.0
+MAX_QUEUE = 256
+MAX_CHAINS = 1024
 VERIFY_CHUNK = 32
 SETTLE_TIMEOUT = 60.0
 # While pubsub delivers a peer's messages live, re-walking its open page every time it changes
 # only re-fetches what we have; each fetch stalls the js-ipfs daemons' pubsub for tens of ms.
 PEER_WALK_SECONDS = 15.0
-# A head whose pages could not be fetched (nobody connected has them) is not retried at once.
+# A chain whose pages could not be fetched is retried later, backing off to MAX_RETRY_SECONDS.
 RETRY_SECONDS = 30.0
+MAX_RETRY_SECONDS = 600.0
+RATE_WINDOW = 10.0
+# A board on which no head was heard for this many HEAD_INTERVALs has nobody to catch up from.
+QUIET_INTERVALS = 3
+RELOAD_SECONDS = 5.0
+
+
+@dataclass
+class SyncCounters:
+    """Totals since the process started (for /metrics)."""
+
+    steps: int = 0
+    pages_fetched: int = 0
+    pages_walked: int = 0
+    messages_new: int = 0
+    bad_pages: int = 0
+    unavailable_pages: int = 0
+    step_timeouts: int = 0
+    queue_dropped: int = 0
+
+
+class PageRate:
+    """At most ``rate`` page fetches a second across all walks (the background stays polite)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+
+    async def take(self) -> None:
+        now = time.monotonic()
+        at = max(now, self._next)
+        self._next = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+class BadPage(Exception):
+    """A page that breaks the chain's rules: counted against the peer, ends the walk."""
 
 
 class HeadSyncer:
@@ -41,80 +93,312 @@ class HeadSyncer:
         ipfs: IpfsClient,
         ingest: Ingestor,
         peers: PeerBook,
+        index: MessageIndex,
         depth: int,
+        *,
+        rate: float = 50.0,
+        horizon_days: float = 0.0,
+        head_interval: float = 30.0,
         concurrency: int = CONCURRENCY,
     ) -> None:
         self.ipfs = ipfs
         self.ingest = ingest
         self.peers = peers
+        self.index = index
         self.depth = depth
-        self._slots = asyncio.Semaphore(concurrency)
-        self._walked: dict[bytes, None] = {}
-        self._walking: set[bytes] = set()
-        self._retry_at: dict[bytes, float] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._last_walk: dict[tuple[str, str], float] = {}
-        self._deferred: dict[tuple[str, str], Cid] = {}
+        self.horizon_ms = int(horizon_days * 86_400_000)
+        self.concurrency = concurrency
+        self.counters = SyncCounters()
+        self._rate = PageRate(rate)
+        self._quiet_seconds = QUIET_INTERVALS * head_interval
+        self._started = time.monotonic()
+        self._chains: dict[tuple[str, str], Chain] = {}
+        self._queue: dict[tuple[str, str], None] = {}
+        self._active: dict[tuple[str, str], asyncio.Task] = {}
+        self._retry_at: dict[tuple[str, str], float] = {}
+        self._failures: dict[tuple[str, str], int] = {}
+        self._head_walked_at: dict[tuple[str, str], float] = {}
+        self._heard: set[str] = set()
+        self._fetched: dict[str, int] = {}
+        self._recent: dict[str, deque[tuple[float, int]]] = {}
+        self._wake: asyncio.TimerHandle | None = None
+        self._draining = False
+        self._halted = False
+        self._loaded_at: float | None = None
+
+    # -- what comes in ------------------------------------------------------------------------
 
     def offer(self, head: Cid, board: str, sender: str) -> None:
-        """A head was announced: walk it in the background unless known or the peer is
-        ignored. A peer's chain is walked at most every ``PEER_WALK_SECONDS``; a newer head
-        that comes sooner waits for its turn (only the latest is kept)."""
-        key = head.to_bytes()
-        if key in self._walked or key in self._walking or self.peers.ignored(sender):
+        """A head was announced: queue its chain unless the head is known or the peer ignored.
+        Only the newest head of a chain waits; its walk covers the older ones."""
+        if self.peers.ignored(sender):
             return
-        if time.monotonic() < self._retry_at.get(key, 0.0):
+        self._heard.add(board)
+        chain = self._chain(sender, board)
+        if chain is None:
             return
-        chain = (sender, board)
-        wait = self._last_walk.get(chain, -PEER_WALK_SECONDS) + PEER_WALK_SECONDS - time.monotonic()
-        if wait > 0:
-            if chain not in self._deferred:
-                asyncio.get_running_loop().call_later(wait, self._offer_deferred, chain)
-            self._deferred[chain] = head
+        cid = str(head)
+        if cid in (chain.head, chain.pending):
             return
-        self._last_walk[chain] = time.monotonic()
-        self._walking.add(key)
-        task = asyncio.create_task(self._walk_task(head, board, sender))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        chain.pending = cid
+        self._enqueue(chain.key)
 
-    def _offer_deferred(self, chain: tuple[str, str]) -> None:
-        head = self._deferred.pop(chain, None)
-        if head is not None:
-            self.offer(head, chain[1], chain[0])
+    def resume(self) -> int:
+        """Queue every chain the index says is unfinished (at start, and on each Lambda run)."""
+        self._halted = False
+        self._load()
+        unfinished = [c.key for c in self._chains.values() if c.gaps]
+        for key in unfinished:
+            self._enqueue(key)
+        return len(unfinished)
 
-    async def _walk_task(self, head: Cid, board: str, sender: str) -> None:
+    def _load(self) -> None:
+        for text in self.index.meta_scan(META_PREFIX).values():
+            chain = Chain.from_json(text)
+            if chain.key not in self._active:
+                pending = self._chains.get(chain.key)
+                chain.pending = pending.pending if pending else chain.pending
+                self._chains[chain.key] = chain
+        self._loaded_at = time.monotonic()
+
+    def _chain(self, peer: str, board: str) -> Chain | None:
+        key = (peer, board)
+        chain = self._chains.get(key)
+        if chain is not None:
+            return chain
+        saved = self.index.meta_get(meta_key(board, peer))
+        chain = Chain.from_json(saved) if saved else Chain(peer, board)
+        if len(self._chains) >= MAX_CHAINS:
+            idle = next(
+                (
+                    k
+                    for k, c in self._chains.items()
+                    if c.complete and k not in self._queue and k not in self._active
+                ),
+                None,
+            )
+            if idle is None:
+                self.counters.queue_dropped += 1
+                return None
+            del self._chains[idle]  # its state stays in the index; it is read again if needed
+        self._chains[key] = chain
+        return chain
+
+    def _save(self, chain: Chain) -> None:
+        self.index.meta_set(meta_key(chain.board, chain.peer), chain.to_json())
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _enqueue(self, key: tuple[str, str]) -> None:
+        if key in self._queue or key in self._active:
+            return
+        if len(self._queue) >= MAX_QUEUE:
+            self.counters.queue_dropped += 1
+            log.warning("sync queue full (%d chains): chain %s not queued", MAX_QUEUE, key)
+            return
+        self._queue[key] = None
+        self._pump()
+
+    def _ready_at(self, chain: Chain) -> float:
+        at = self._retry_at.get(chain.key, 0.0)
+        if not chain.gaps and not self._draining:
+            at = max(at, self._head_walked_at.get(chain.key, -1e9) + PEER_WALK_SECONDS)
+        return at
+
+    def _pump(self) -> None:
+        """Start the queued steps that may run now: free global slot, peer not already
+        walking, not backing off. Wakes itself for the next one that has to wait."""
+        if self._halted:
+            return
+        now = time.monotonic()
+        busy = {peer for peer, _ in self._active}
+        wake: float | None = None
+        for key in list(self._queue):
+            if len(self._active) >= self.concurrency:
+                break
+            chain = self._chains.get(key)
+            if chain is None or chain.complete:
+                del self._queue[key]
+                continue
+            if key[0] in busy:
+                continue
+            at = self._ready_at(chain)
+            if at > now:
+                wake = at if wake is None else min(wake, at)
+                continue
+            del self._queue[key]
+            busy.add(key[0])
+            task = asyncio.create_task(self._step_task(chain))
+            self._active[key] = task
+            task.add_done_callback(lambda _, key=key: self._step_done(key))
+        if wake is not None:
+            if self._wake is not None:
+                self._wake.cancel()
+            self._wake = asyncio.get_running_loop().call_later(wake - now, self._pump)
+
+    def _step_done(self, key: tuple[str, str]) -> None:
+        self._active.pop(key, None)
+        chain = self._chains.get(key)
+        if chain is not None and not chain.complete:
+            self._enqueue(key)
+        self._pump()
+
+    # -- walking ------------------------------------------------------------------------------
+
+    async def _step_task(self, chain: Chain) -> None:
+        self.counters.steps += 1
         try:
-            await self.walk(head, board, sender)
-        except IpfsError as exc:
-            self._retry_at[head.to_bytes()] = time.monotonic() + RETRY_SECONDS
-            log.info("sync of %s from %s stopped: %s", head, sender, exc)
+            async with asyncio.timeout(WALK_DEADLINE):
+                await self.step(chain)
+            self._failures.pop(chain.key, None)
+            self._retry_at.pop(chain.key, None)
+        except (IpfsError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError):
+                self.counters.step_timeouts += 1
+            failures = self._failures.get(chain.key, 0)
+            self._failures[chain.key] = failures + 1
+            delay = min(MAX_RETRY_SECONDS, RETRY_SECONDS * 2**failures)
+            self._retry_at[chain.key] = time.monotonic() + delay
+            log.info("sync of %s stopped (%s); retrying in %.0f s", chain.key, exc or "", delay)
+        except asyncio.CancelledError:
+            raise
         except Exception:
-            log.exception("sync of %s from %s failed", head, sender)
-        finally:
-            self._walking.discard(head.to_bytes())
+            log.exception("sync of %s failed", chain.key)
+            self._retry_at[chain.key] = time.monotonic() + MAX_RETRY_SECONDS
 
-    async def walk(self, head: Cid, board: str, sender: str) -> int:
-        """Walk one chain; returns how many envelopes were handed to ingest as unseen."""
-        offered = 0
-        async with self._slots:
-            cid: Cid | None = head
-            for _ in range(self.depth):
-                if cid is None or cid.to_bytes() in self._walked or self.peers.ignored(sender):
-                    break
-                data = await self.ipfs.cat(cid, FETCH_TIMEOUT, MAX_MANIFEST_BYTES)
-                try:
-                    manifest = parse_manifest(data, cid, board)
-                    verified = await self._verify_unknown(manifest.messages, board)
-                except InvalidMessage as exc:
-                    self.ingest.invalid(sender, exc)
-                    break
-                self.peers.valid(sender)
-                offered += sum(self.ingest.offer(v, sender, via="sync") for v in verified)
-                self._remember(cid)
-                cid = manifest.prev
+    async def step(self, chain: Chain) -> int:
+        """Walk up to ``depth`` pages of one chain (its new head first, then its gaps, newest
+        first); returns how many envelopes were handed to ingest as unseen."""
+        if chain.pending is not None and self._ready_for_head(chain):
+            chain.gaps.insert(0, Gap(chain.pending, None, chain.top, chain.top_seq))
+            chain.pending = None
+            self._head_walked_at[chain.key] = time.monotonic()
+        budget, offered = self.depth, 0
+        try:
+            while budget > 0 and chain.gaps and not self.peers.ignored(chain.peer):
+                walked, new = await self._walk_gap(chain, chain.gaps[0], budget)
+                budget -= max(walked, 1)
+                offered += new
+        finally:
             self.ingest.flush()
         return offered
+
+    def _ready_for_head(self, chain: Chain) -> bool:
+        last = self._head_walked_at.get(chain.key, -1e9)
+        return self._draining or time.monotonic() - last >= PEER_WALK_SECONDS
+
+    async def _walk_gap(self, chain: Chain, gap: Gap, budget: int) -> tuple[int, int]:
+        """Walk one gap down from its frontier for at most ``budget`` pages, up to ``WINDOW``
+        fetches in flight; the frontier is saved after each page."""
+        plan: list[tuple[Cid, int | None]] = [(parse_cid(gap.next), gap.seq)]
+        fetches: dict[int, asyncio.Task[bytes]] = {}
+        walked = offered = 0
+        try:
+            while walked < budget:
+                for position in range(walked, min(len(plan), budget, walked + WINDOW)):
+                    if position not in fetches:
+                        fetches[position] = asyncio.create_task(self._fetch(plan[position][0]))
+                cid, expected = plan[walked]
+                try:
+                    data = await fetches.pop(walked)
+                except IpfsError as exc:
+                    if not isinstance(exc, IpfsUnavailable) and expected is not None:
+                        self.counters.unavailable_pages += 1
+                        self._count_against(
+                            chain, InvalidMessage("page_unavailable", f"page {cid}: {exc}")
+                        )
+                    raise
+                try:
+                    manifest = self._check(chain, gap, cid, expected, data)
+                    self._extend(plan, walked, manifest, gap)
+                    new = await self._ingest(chain, manifest)
+                except (InvalidMessage, BadPage) as exc:
+                    self._bad(chain, exc)
+                    return walked, offered
+                walked += 1
+                offered += new
+                if expected is None:
+                    chain.head, chain.top = str(cid), str(manifest.prev) if manifest.prev else None
+                    chain.top_seq = manifest.seq - 1
+                if self._ends_gap(manifest, gap):
+                    chain.gaps.remove(gap)
+                    self._save(chain)
+                    break
+                gap.next, gap.seq = str(manifest.prev), manifest.seq - 1
+                self._save(chain)
+        finally:
+            for task in fetches.values():
+                task.cancel()
+        return walked, offered
+
+    async def _fetch(self, cid: Cid) -> bytes:
+        await self._rate.take()
+        data = await self.ipfs.cat(cid, FETCH_TIMEOUT, MAX_MANIFEST_BYTES)
+        self.counters.pages_fetched += 1
+        return data
+
+    def _check(
+        self, chain: Chain, gap: Gap, cid: Cid, expected: int | None, data: bytes
+    ) -> Manifest:
+        manifest = parse_manifest(data, cid, chain.board)
+        if expected is None:
+            if chain.pubkey != manifest.pubkey or manifest.seq <= gap.until_seq:
+                # A new key, or a chain its author rebuilt: walk it whole.
+                chain.pubkey, chain.gaps[:] = manifest.pubkey, [gap]
+                gap.until, gap.until_seq = None, -1
+            return manifest
+        if manifest.pubkey != chain.pubkey:
+            raise BadPage("a page of the chain is signed by another key")
+        if manifest.seq != expected:
+            raise BadPage(f"page has seq {manifest.seq} where {expected} was linked")
+        if not manifest.full:
+            raise BadPage("a sealed page is not full (a chain of tiny pages)")
+        return manifest
+
+    def _extend(self, plan: list[tuple[Cid, int | None]], at: int, page: Manifest, gap: Gap):
+        """Add the pages this page lists (its skip list, or just ``prev``) to the plan; they
+        must agree with what the pages after it listed."""
+        listed = page.pages or ([page.prev] if page.prev else [])
+        for offset, cid in enumerate(listed, start=1):
+            seq = page.seq - offset
+            if seq <= gap.until_seq or str(cid) == gap.until:
+                return
+            position = at + offset
+            if position < len(plan):
+                if plan[position][0].to_bytes() != cid.to_bytes():
+                    raise BadPage("skip lists of two pages disagree")
+            else:
+                plan.append((cid, seq))
+
+    def _ends_gap(self, page: Manifest, gap: Gap) -> bool:
+        if page.prev is None or str(page.prev) == gap.until or page.seq - 1 <= gap.until_seq:
+            return True
+        return bool(self.horizon_ms) and page.ts < now_ms() - self.horizon_ms
+
+    async def _ingest(self, chain: Chain, page: Manifest) -> int:
+        verified = await self._verify_unknown(page.messages, chain.board)
+        self.peers.valid(chain.peer)
+        offered = sum(self.ingest.offer(v, chain.peer, via="sync") for v in verified)
+        self.ingest.flush(strict=True)
+        self.counters.pages_walked += 1
+        self.counters.messages_new += offered
+        self._fetched[chain.board] = self._fetched.get(chain.board, 0) + 1
+        recent = self._recent.setdefault(chain.board, deque())
+        recent.append((time.monotonic(), offered))
+        return offered
+
+    def _count_against(self, chain: Chain, exc: InvalidMessage) -> None:
+        self.ingest.invalid(chain.peer, exc)
+
+    def _bad(self, chain: Chain, exc: Exception) -> None:
+        """The chain broke a rule: what was walked stays, the rest of it is not walked (until
+        its peer announces a new head)."""
+        error = exc if isinstance(exc, InvalidMessage) else InvalidMessage("bad_manifest", str(exc))
+        self.counters.bad_pages += 1
+        self._count_against(chain, error)
+        chain.failure = f"{error.code}: {error.detail}"
+        chain.gaps.clear()
+        self._save(chain)
 
     async def _verify_unknown(self, envelopes: list[Any], board: str) -> list[VerifiedEnvelope]:
         """Verify only what this node does not have: an open page is re-walked each time its
@@ -131,19 +415,74 @@ class HeadSyncer:
                 await asyncio.sleep(0)
         return verified
 
-    def _remember(self, cid: Cid) -> None:
-        self._walked[cid.to_bytes()] = None
-        if len(self._walked) > KNOWN_CAPACITY:
-            del self._walked[next(iter(self._walked))]
-        if len(self._retry_at) > KNOWN_CAPACITY:
-            now = time.monotonic()
-            self._retry_at = {k: t for k, t in self._retry_at.items() if t > now}
+    # -- waiting and reporting ----------------------------------------------------------------
 
-    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
-        """Wait for the walks under way (used where there is no background loop)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
-        self.ingest.flush()
+    def _runnable(self) -> bool:
+        now = time.monotonic()
+        return bool(self._active) or any(
+            (c := self._chains.get(k)) is not None and not c.complete and self._ready_at(c) <= now
+            for k in self._queue
+        )
+
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
+        """Walk what is queued now, without the spacing of live head walks, for at most
+        ``timeout`` seconds (used where there is no background loop); then stop the walks
+        under way, whose frontiers are saved. True when nothing runnable was left."""
+        self._draining = True
+        deadline = time.monotonic() + timeout
+        try:
+            self._pump()
+            while self._runnable() and time.monotonic() < deadline:
+                if self._active:
+                    left = deadline - time.monotonic()
+                    await asyncio.wait(set(self._active.values()), timeout=left)
+                else:
+                    await asyncio.sleep(0.05)
+                self._pump()
+            done = not self._runnable()
+        finally:
+            self._draining = False
+            self._halted = True  # until the next resume(): no walk outlives this run
+            active = list(self._active.values())
+            for task in active:
+                task.cancel()
+            await asyncio.gather(*active, return_exceptions=True)
+            self.ingest.flush()
+        return done
+
+    def rate(self, board: str) -> float:
+        recent = self._recent.get(board)
+        if not recent:
+            return 0.0
+        since = time.monotonic() - RATE_WINDOW
+        while recent and recent[0][0] < since:
+            recent.popleft()
+        return round(sum(n for _, n in recent) / RATE_WINDOW, 1)
+
+    def status(self, boards: list[str], reload: bool = False) -> dict[str, dict[str, Any]]:
+        """Per board: caught up (every chain heard is walked to its first page or the horizon,
+        and a head was heard, or none for ``QUIET_INTERVALS`` head intervals), what is known
+        to be missing, and the rate. ``reload`` re-reads the frontiers (a Lambda API process
+        walks nothing itself; the scheduled runs save them)."""
+        stale = self._loaded_at is None or time.monotonic() - self._loaded_at > RELOAD_SECONDS
+        if reload and stale and not self._active:
+            self._load()
+        quiet = time.monotonic() - self._started >= self._quiet_seconds
+        result = {}
+        for board in boards:
+            chains = [c for c in self._chains.values() if c.board == board]
+            pages = sum(c.pages_pending()[0] for c in chains)
+            messages = [c.messages_pending() for c in chains]
+            result[board] = {
+                "caughtUp": all(c.complete for c in chains) and (board in self._heard or quiet),
+                "pagesPending": pages,
+                "messagesPending": None if None in messages else sum(m or 0 for m in messages),
+                "rate": self.rate(board),
+                "chains": len(chains),
+                "walking": sum(1 for peer, b in self._active if b == board),
+                "pagesWalked": self._fetched.get(board, 0),
+            }
+        return result
 
 
 def _verify(envelope: object, board: str) -> VerifiedEnvelope:

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from node.network.listener import PubsubListener
+from node.network.sync import SETTLE_TIMEOUT
 from node.runtime.services import NodeServices
 from storage.errors import IpfsError
 
@@ -27,29 +28,52 @@ def listen_window(remaining_ms: int | None) -> float:
     return max(0.0, min(MAX_WINDOW_SECONDS, remaining_ms / 1000 - SAFETY_SECONDS))
 
 
-async def run_scheduled(services: NodeServices, listen_seconds: float) -> dict[str, Any]:
+async def run_scheduled(
+    services: NodeServices, listen_seconds: float, walk_seconds: float | None = None
+) -> dict[str, Any]:
     """Deliver every queued message now (the schedule is the retry clock, so backoff is
     ignored), then sync. A daemon that is down is reported, not raised: the next run retries."""
     result: dict[str, Any] = {
         "outboxDelivered": await services.outbox.run_once(ignore_backoff=True)
     }
     try:
-        result["caughtUp"] = await catch_up(services, listen_seconds) if listen_seconds else 0
+        result["caughtUp"] = (
+            await catch_up(services, listen_seconds, walk_seconds) if listen_seconds else 0
+        )
     except IpfsError as exc:
         log.warning("scheduled catch-up failed: %s", exc)
         result["caughtUp"], result["syncError"] = 0, str(exc)
+    result["catchUp"] = services.syncer.status(services.settings.boards)
     result["outboxLeft"] = services.index.outbox_size()
     return result
 
 
-async def catch_up(services: NodeServices, listen_seconds: float) -> int:
-    """Listen on every board for ``listen_seconds``, walk the heads announced meanwhile, index
-    what this node lacks and pin it; returns how many messages were new.
+def walk_budget(remaining_ms: int | None, window: float) -> float:
+    """Seconds left for walking after the listening window and before the replicas' drain
+    (``drain_seconds``), inside the timeout: a long catch-up goes on in the next run from the
+    frontiers this one saved."""
+    if remaining_ms is None:
+        return SETTLE_TIMEOUT
+    return max(1.0, remaining_ms / 1000 - window - drain_seconds(window) - 2 * SAFETY_SECONDS)
+
+
+def drain_seconds(window: float) -> float:
+    return max(5.0, window)
+
+
+async def catch_up(
+    services: NodeServices, listen_seconds: float, walk_seconds: float | None = None
+) -> int:
+    """Resume the walks earlier runs left unfinished, listen on every board for
+    ``listen_seconds``, walk the heads announced meanwhile for at most ``walk_seconds`` more
+    (what is left is saved and continued by the next run), index what this node lacks and pin
+    it; returns how many messages were new.
 
     For deployments without background loops (the scheduled Lambda event): it also publishes
     and announces this node's own heads so that the others learn what it accepted.
     """
     before = services.ingest.indexed
+    services.syncer.resume()
     listener = PubsubListener(services.ipfs, services.settings.boards, services.ingest)
     listening = asyncio.create_task(listener.run())
     deadline = asyncio.get_running_loop().time() + listen_seconds
@@ -61,7 +85,7 @@ async def catch_up(services: NodeServices, listen_seconds: float) -> int:
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
-    await services.syncer.settle()
-    await services.replicator.drain(timeout=max(5.0, listen_seconds))
+    await services.syncer.settle(SETTLE_TIMEOUT if walk_seconds is None else walk_seconds)
+    await services.replicator.drain(timeout=drain_seconds(listen_seconds))
     services.peerbook.flush()
     return services.ingest.indexed - before

@@ -93,7 +93,16 @@ class NodeServices:
         peerbook = PeerBook(index)
         replicator = Replicator(index, ipfs)
         ingest = Ingestor(index, bus, peerbook, replicator)
-        syncer = HeadSyncer(ipfs, ingest, peerbook, settings.sync_depth)
+        syncer = HeadSyncer(
+            ipfs,
+            ingest,
+            peerbook,
+            index,
+            settings.sync_depth,
+            rate=settings.sync_rate,
+            horizon_days=settings.sync_horizon_days,
+            head_interval=settings.head_interval,
+        )
         ingest.on_head = syncer.offer
         mesh = MeshDoctor(ipfs, settings.boards, settings.peers)
         pipeline.on_no_peers = mesh.suspect
@@ -123,10 +132,15 @@ class NodeServices:
         )
         return services
 
+    @property
+    def running(self) -> bool:
+        """True while the background loops run (``serve``); False on Lambda."""
+        return bool(self._tasks)
+
     def subscription_states(self) -> dict[str, str]:
         """Per board. Without background loops (Lambda) no subscription stays open: the boards
         are heard in the scheduled sync window, which status shows as ``scheduled``."""
-        if not self._tasks:
+        if not self.running:
             return {board: "scheduled" for board in self.settings.boards}
         return self.listener.states()
 
@@ -154,6 +168,7 @@ class NodeServices:
             await asyncio.sleep(interval)
 
     def start(self) -> None:
+        self.syncer.resume()
         for job in self.background_jobs():
             self._tasks.append(asyncio.create_task(job(), name=job.__name__))
 

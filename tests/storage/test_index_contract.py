@@ -228,3 +228,26 @@ def test_meta(index):
 def test_size_is_a_number(index):
     index.add([message("a")])
     assert isinstance(index.size_bytes(), int) and index.size_bytes() >= 0
+
+
+def test_meta_scan_lists_one_prefix_and_survives_reopening(open_index):
+    first = open_index()
+    assert first.meta_scan("sync:") == {}
+    first.meta_set("sync:general:peer-a", '{"gaps": 1}')
+    first.meta_set("sync:general:peer-b", "b")
+    first.meta_set("sync:general:peer-a", '{"gaps": 0}')
+    first.meta_set("sync:other:peer-a", "o")
+    first.meta_set("head:general", "not a frontier")
+    first.meta_set("sync_%:general", "a LIKE pattern would match this")
+    first.close()
+    again = open_index()
+    assert again.meta_scan("sync:general:") == {
+        "sync:general:peer-a": '{"gaps": 0}',
+        "sync:general:peer-b": "b",
+    }
+    assert set(again.meta_scan("sync:")) == {
+        "sync:general:peer-a",
+        "sync:general:peer-b",
+        "sync:other:peer-a",
+    }
+    assert again.meta_scan("nothing:") == {}
