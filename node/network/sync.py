@@ -269,11 +269,12 @@ class HeadSyncer:
     async def step(self, chain: Chain) -> int:
         """Walk up to ``depth`` pages of one chain (its new head first, then its gaps, newest
         first); returns how many envelopes were handed to ingest as unseen."""
-        if chain.pending is not None and self._ready_for_head(chain):
+        head_walk = chain.pending is not None and self._ready_for_head(chain)
+        if head_walk:
+            assert chain.pending is not None
             chain.gaps.insert(0, Gap(chain.pending, None, chain.top, chain.top_seq))
             chain.pending = None
-            self._head_walked_at[chain.key] = time.monotonic()
-        budget, offered = self.depth, 0
+        budget, offered, started = self.depth, 0, time.monotonic()
         try:
             while budget > 0 and chain.gaps and not self.peers.ignored(chain.peer):
                 walked, new = await self._walk_gap(chain, chain.gaps[0], budget)
@@ -281,6 +282,15 @@ class HeadSyncer:
                 offered += new
         finally:
             self.ingest.flush()
+        if head_walk:
+            # Nothing new: pubsub keeps us up to date with this peer, so its next heads wait
+            # (PEER_WALK_SECONDS). Something new: we are behind, walk its next head at once.
+            if offered:
+                self._head_walked_at.pop(chain.key, None)
+            else:
+                self._head_walked_at[chain.key] = started
+        if chain.complete:
+            log.info("chain of %s on %s walked to its end", chain.peer, chain.board)
         return offered
 
     def _ready_for_head(self, chain: Chain) -> bool:

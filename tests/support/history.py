@@ -45,16 +45,13 @@ def seed_history(
     chain for them on its daemon; returns their CIDs as bytes."""
     data_dir.mkdir(parents=True, exist_ok=True)
     key = load_node_key(Settings(data_dir=data_dir))
+    cids = insert_history(data_dir, envelopes)
     index = SqliteMessageIndex(data_dir / "index.sqlite3")
-    cids = [cid_for_bytes(canonical_bytes(e)) for e in envelopes]
     try:
-        for start in range(0, len(envelopes), BATCH):
-            batch = zip(cids[start : start + BATCH], envelopes[start : start + BATCH], strict=True)
-            index.add([NewMessage(str(c), e, "local", now_ms()) for c, e in batch])
         asyncio.run(_publish(index, ipfs_api, key, board))
     finally:
         index.close()
-    return {cid.to_bytes() for cid in cids}
+    return cids
 
 
 async def _publish(index: SqliteMessageIndex, ipfs_api: str, key: NodeKey, board: str) -> None:
@@ -66,3 +63,18 @@ async def _publish(index: SqliteMessageIndex, ipfs_api: str, key: NodeKey, board
             head = new
     finally:
         await ipfs.aclose()
+
+
+def insert_history(data_dir: Path, envelopes: list[dict]) -> set[bytes]:
+    """Store ``envelopes`` in the index of a *running* node (SQLite in WAL mode takes a second
+    writer), as if it had accepted them while its peers were away: nothing is announced, and
+    the node adds them to its head chain on its next round. Returns their CIDs as bytes."""
+    index = SqliteMessageIndex(data_dir / "index.sqlite3")
+    cids = [cid_for_bytes(canonical_bytes(e)) for e in envelopes]
+    try:
+        for start in range(0, len(envelopes), BATCH):
+            batch = zip(cids[start : start + BATCH], envelopes[start : start + BATCH], strict=True)
+            index.add([NewMessage(str(c), e, "local", now_ms()) for c, e in batch])
+    finally:
+        index.close()
+    return {cid.to_bytes() for cid in cids}

@@ -1,0 +1,128 @@
+"""Catch-up that never gives up: a node that missed thousands of messages gets every one of
+them (the oldest included), also when it is killed in the middle, and a brand-new node gets the
+whole history. Before frontiers, a walk stopped after SYNC_DEPTH pages (20 x 256 messages) and
+the older pages were never fetched.
+
+The history is written straight into A's running index (``insert_history``): A adds it to its
+head chain like any message it accepted, and nothing is announced, so the others have missed it.
+
+Bound: 6,000 messages are 24 pages. Measured here (js-ipfs, 2 busy cores) B lists all of them
+3-6 s after its process starts (about a second of that is start-up and the hello exchange); the
+tests allow ``BOUND_SECONDS`` = 60 s, room for a page fetch that hits its 10 s timeout and is
+retried, on a machine shared with other test runs.
+"""
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from crypto import canonical_bytes, cid_for_bytes
+from tests.support.history import history_envelopes, insert_history
+from tests.support.network import Network, message_cids, start_network, wait_subscribed
+from tests.support.processes import NodeProcess, wait_until
+
+MISSED = 6_000
+BOUND_SECONDS = 60.0
+
+
+@pytest.fixture(scope="module")
+def star(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    """A node on A; bare daemons B and C connected to A, for the nodes the tests start."""
+    network = start_network(
+        tmp_path_factory.mktemp("catch-up"), ["a", "b", "c"], [("a", "b"), ("a", "c")], ["a"]
+    )
+    try:
+        yield network
+    finally:
+        network.stop()
+
+
+def start(network: Network, daemon: str, name: str, env: dict[str, str] | None = None):
+    """A node process on ``daemon`` with its own data dir, stopped with the network."""
+    node = NodeProcess(
+        network.root / name, network.daemons[daemon].api_multiaddr, {**network.env, **(env or {})}
+    )
+    network.nodes[name] = node
+    node.start(timeout=60)
+    wait_subscribed(node)
+    return node
+
+
+def kill(node: NodeProcess) -> None:
+    """SIGKILL, no shutdown: what the node saved is all it has."""
+    process = node.process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    node.process = None
+
+
+def catch_up_status(node: NodeProcess) -> dict:
+    return node.get("/api/status").json()["catchUp"]["general"]
+
+
+def has_all(node: NodeProcess, cids: set[bytes]) -> bool:
+    return catch_up_status(node)["caughtUp"] and cids <= message_cids(node)
+
+
+def miss(network: Network, node: NodeProcess, label: str) -> tuple[set[bytes], bytes]:
+    """Stop ``node``, give A ``MISSED`` messages it never hears of; returns them and the
+    oldest one's CID."""
+    node.stop()
+    envelopes = history_envelopes(MISSED, label)
+    missed = insert_history(network.nodes["a"].data_dir, envelopes)
+    return missed, cid_for_bytes(canonical_bytes(envelopes[0])).to_bytes()
+
+
+def test_node_that_missed_6000_messages_gets_every_one(star: Network):
+    b = start(star, "b", "node-b-missed")
+    wait_until(lambda: catch_up_status(b)["caughtUp"], 30, what="B caught up before going away")
+    missed, oldest = miss(star, b, "missed while B was down")
+
+    started = time.monotonic()
+    b.start(timeout=60)
+    wait_until(lambda: has_all(b, missed), BOUND_SECONDS, interval=0.5, what="B to have all")
+    print(f"\n{MISSED} missed messages complete {time.monotonic() - started:.1f}s after start")
+    assert oldest in message_cids(b)
+    status = catch_up_status(b)
+    assert status["pagesPending"] == 0 and status["messagesPending"] == 0
+    assert status["pagesWalked"] >= MISSED // 256
+
+
+def test_node_killed_in_the_middle_of_catching_up_resumes_from_its_frontier(star: Network):
+    # 3 pages a second: 24 pages take ~8 s, long enough to kill the node half-way.
+    b = start(star, "b", "node-b-killed", {"SYNC_RATE": "3"})
+    wait_until(lambda: catch_up_status(b)["caughtUp"], 60, what="B caught up before going away")
+    missed, oldest = miss(star, b, "missed before B was killed")
+    pages = -(-MISSED // 256) + 1
+
+    b.start(timeout=60)
+    walked_before = wait_until(
+        lambda: (walked := catch_up_status(b)["pagesWalked"]) >= 4 and walked,
+        BOUND_SECONDS,
+        what="B to be part-way through",
+    )
+    assert not missed <= message_cids(b), "B finished before it could be killed"
+    kill(b)
+
+    started = time.monotonic()
+    b.start(timeout=60)
+    wait_until(lambda: has_all(b, missed), BOUND_SECONDS, interval=0.5, what="B to have all")
+    print(f"\nafter SIGKILL: complete {time.monotonic() - started:.1f}s after the restart")
+    assert oldest in message_cids(b)
+    walked_after = catch_up_status(b)["pagesWalked"]
+    # The second process walked only what the first had not: no restart from the head.
+    assert walked_after + walked_before <= pages + 3, (walked_before, walked_after, pages)
+
+
+def test_brand_new_node_gets_the_whole_history(star: Network):
+    insert_history(star.nodes["a"].data_dir, history_envelopes(2_000, "before C existed"))
+    history = message_cids(star.nodes["a"])
+    started = time.monotonic()
+    c = start(star, "c", "node-c-new")
+    wait_until(lambda: has_all(c, history), BOUND_SECONDS, interval=0.5, what="C to have all")
+    print(f"\nnew node, {len(history)} messages: {time.monotonic() - started:.1f}s")
+    assert message_cids(c) == message_cids(star.nodes["a"])
