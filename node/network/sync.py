@@ -11,8 +11,9 @@ so a restart or the next Lambda run continues where this one stopped, refetching
 Bounds: ``CONCURRENCY`` steps at once and one per peer, so one slow peer holds one slot; a step
 has a total deadline; the queue of chains with work is bounded and drops new chains (counted)
 when full; pages are fetched at most ``SYNC_RATE`` a second. A bad page counts against the peer
-that announced the chain and ends that chain's walk; a page it cannot serve counts too, and the
-chain is retried with backoff. Chains of peers in reputation cool-down are not walked.
+that announced the chain and ends that chain's walk; a page nobody serves (the peer may just be
+gone) leaves the chain pending, retried with backoff. Chains of peers in reputation cool-down
+are not walked.
 """
 
 import asyncio
@@ -28,7 +29,7 @@ from node.network.frontier import META_PREFIX, Chain, Gap, meta_key
 from node.network.ingest import Ingestor
 from node.network.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from node.network.peerbook import PeerBook
-from storage.errors import IpfsError, IpfsUnavailable
+from storage.errors import IpfsError
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
@@ -289,6 +290,14 @@ class HeadSyncer:
                 self._head_walked_at.pop(chain.key, None)
             else:
                 self._head_walked_at[chain.key] = started
+        log.info(
+            "sync step of %s on %s: %d new in %.2f s, %s",
+            chain.peer,
+            chain.board,
+            offered,
+            time.monotonic() - started,
+            "complete" if chain.complete else f"{chain.pages_pending()[0]} pages pending",
+        )
         if chain.complete:
             log.info("chain of %s on %s walked to its end", chain.peer, chain.board)
         return offered
@@ -311,12 +320,10 @@ class HeadSyncer:
                 cid, expected = plan[walked]
                 try:
                     data = await fetches.pop(walked)
-                except IpfsError as exc:
-                    if not isinstance(exc, IpfsUnavailable) and expected is not None:
-                        self.counters.unavailable_pages += 1
-                        self._count_against(
-                            chain, InvalidMessage("page_unavailable", f"page {cid}: {exc}")
-                        )
+                except IpfsError:
+                    # Not counted against the peer: an honest one may just have gone away.
+                    # The chain is retried with backoff; it stays pending in /api/status.
+                    self.counters.unavailable_pages += expected is not None
                     raise
                 try:
                     manifest = self._check(chain, gap, cid, expected, data)
@@ -397,15 +404,12 @@ class HeadSyncer:
         recent.append((time.monotonic(), offered))
         return offered
 
-    def _count_against(self, chain: Chain, exc: InvalidMessage) -> None:
-        self.ingest.invalid(chain.peer, exc)
-
     def _bad(self, chain: Chain, exc: Exception) -> None:
         """The chain broke a rule: what was walked stays, the rest of it is not walked (until
         its peer announces a new head)."""
         error = exc if isinstance(exc, InvalidMessage) else InvalidMessage("bad_manifest", str(exc))
         self.counters.bad_pages += 1
-        self._count_against(chain, error)
+        self.ingest.invalid(chain.peer, error)
         chain.failure = f"{error.code}: {error.detail}"
         chain.gaps.clear()
         self._save(chain)

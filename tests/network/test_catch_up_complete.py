@@ -15,7 +15,7 @@ retried, on a machine shared with other test runs.
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -40,15 +40,23 @@ def star(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         network.stop()
 
 
-def start(network: Network, daemon: str, name: str, env: dict[str, str] | None = None):
-    """A node process on ``daemon`` with its own data dir, stopped with the network."""
-    node = NodeProcess(
-        network.root / name, network.daemons[daemon].api_multiaddr, {**network.env, **(env or {})}
-    )
-    network.nodes[name] = node
-    node.start(timeout=60)
-    wait_subscribed(node)
-    return node
+@pytest.fixture
+def start(star: Network) -> Iterator[Callable[..., NodeProcess]]:
+    """``start(daemon, name, env)``: a node process on one of the bare daemons with its own
+    data dir, stopped when the test ends (so no test sees another's nodes)."""
+    started: list[NodeProcess] = []
+
+    def start_node(daemon: str, name: str, env: dict[str, str] | None = None) -> NodeProcess:
+        api = star.daemons[daemon].api_multiaddr
+        node = NodeProcess(star.root / name, api, {**star.env, **(env or {})})
+        started.append(node)
+        node.start(timeout=60)
+        wait_subscribed(node)
+        return node
+
+    yield start_node
+    for node in started:
+        node.stop()
 
 
 def kill(node: NodeProcess) -> None:
@@ -64,65 +72,78 @@ def catch_up_status(node: NodeProcess) -> dict:
     return node.get("/api/status").json()["catchUp"]["general"]
 
 
-def has_all(node: NodeProcess, cids: set[bytes]) -> bool:
-    return catch_up_status(node)["caughtUp"] and cids <= message_cids(node)
+def wait_complete(node: NodeProcess, cids: set[bytes], since: float) -> float:
+    """Until the node says it is caught up and counts at least as many messages (cheap to ask:
+    listing thousands of messages on every poll would slow the node down), then check that it
+    lists every one of them. Returns the seconds since ``since``."""
+    wait_until(
+        lambda: (
+            (status := node.get("/api/status").json())["catchUp"]["general"]["caughtUp"]
+            and status["messagesSynced"] >= len(cids)
+        ),
+        BOUND_SECONDS,
+        interval=0.2,
+        what="the node to be caught up",
+    )
+    elapsed = time.monotonic() - since
+    assert cids <= message_cids(node)
+    return elapsed
 
 
 def miss(network: Network, node: NodeProcess, label: str) -> tuple[set[bytes], bytes]:
-    """Stop ``node``, give A ``MISSED`` messages it never hears of; returns them and the
-    oldest one's CID."""
+    """Wait until ``node`` is caught up, stop it, give A ``MISSED`` messages it never hears of;
+    returns them and the oldest one's CID."""
+    wait_complete(node, message_cids(network.nodes["a"]), time.monotonic())
     node.stop()
     envelopes = history_envelopes(MISSED, label)
     missed = insert_history(network.nodes["a"].data_dir, envelopes)
     return missed, cid_for_bytes(canonical_bytes(envelopes[0])).to_bytes()
 
 
-def test_node_that_missed_6000_messages_gets_every_one(star: Network):
-    b = start(star, "b", "node-b-missed")
-    wait_until(lambda: catch_up_status(b)["caughtUp"], 30, what="B caught up before going away")
+def test_node_that_missed_6000_messages_gets_every_one(star: Network, start):
+    b = start("b", "node-b-missed")
     missed, oldest = miss(star, b, "missed while B was down")
 
     started = time.monotonic()
     b.start(timeout=60)
-    wait_until(lambda: has_all(b, missed), BOUND_SECONDS, interval=0.5, what="B to have all")
-    print(f"\n{MISSED} missed messages complete {time.monotonic() - started:.1f}s after start")
+    elapsed = wait_complete(b, missed, started)
+    print(f"\n{MISSED} missed messages complete {elapsed:.1f}s after the process started")
     assert oldest in message_cids(b)
     status = catch_up_status(b)
     assert status["pagesPending"] == 0 and status["messagesPending"] == 0
     assert status["pagesWalked"] >= MISSED // 256
 
 
-def test_node_killed_in_the_middle_of_catching_up_resumes_from_its_frontier(star: Network):
-    # 3 pages a second: 24 pages take ~8 s, long enough to kill the node half-way.
-    b = start(star, "b", "node-b-killed", {"SYNC_RATE": "3"})
-    wait_until(lambda: catch_up_status(b)["caughtUp"], 60, what="B caught up before going away")
+def test_node_killed_in_the_middle_of_catching_up_resumes_from_its_frontier(star: Network, start):
+    b = start("b", "node-b-killed")
     missed, oldest = miss(star, b, "missed before B was killed")
     pages = -(-MISSED // 256) + 1
 
-    b.start(timeout=60)
+    # Back on the same data dir at 3 pages a second: 24 pages take ~8 s, time to kill it.
+    b = start("b", "node-b-killed", {"SYNC_RATE": "3"})
     walked_before = wait_until(
         lambda: (walked := catch_up_status(b)["pagesWalked"]) >= 4 and walked,
         BOUND_SECONDS,
         what="B to be part-way through",
     )
-    assert not missed <= message_cids(b), "B finished before it could be killed"
+    assert not catch_up_status(b)["caughtUp"], "B finished before it could be killed"
     kill(b)
 
     started = time.monotonic()
     b.start(timeout=60)
-    wait_until(lambda: has_all(b, missed), BOUND_SECONDS, interval=0.5, what="B to have all")
-    print(f"\nafter SIGKILL: complete {time.monotonic() - started:.1f}s after the restart")
+    elapsed = wait_complete(b, missed, started)
+    print(f"\nafter SIGKILL: complete {elapsed:.1f}s after the restart")
     assert oldest in message_cids(b)
     walked_after = catch_up_status(b)["pagesWalked"]
     # The second process walked only what the first had not: no restart from the head.
     assert walked_after + walked_before <= pages + 3, (walked_before, walked_after, pages)
 
 
-def test_brand_new_node_gets_the_whole_history(star: Network):
+def test_brand_new_node_gets_the_whole_history(star: Network, start):
     insert_history(star.nodes["a"].data_dir, history_envelopes(2_000, "before C existed"))
     history = message_cids(star.nodes["a"])
     started = time.monotonic()
-    c = start(star, "c", "node-c-new")
-    wait_until(lambda: has_all(c, history), BOUND_SECONDS, interval=0.5, what="C to have all")
-    print(f"\nnew node, {len(history)} messages: {time.monotonic() - started:.1f}s")
+    c = start("c", "node-c-new")
+    elapsed = wait_complete(c, history, started)
+    print(f"\nnew node, {len(history)} messages: {elapsed:.1f}s")
     assert message_cids(c) == message_cids(star.nodes["a"])
