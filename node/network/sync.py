@@ -290,7 +290,7 @@ class HeadSyncer:
                 self._head_walked_at.pop(chain.key, None)
             else:
                 self._head_walked_at[chain.key] = started
-        log.info(
+        log.debug(
             "sync step of %s on %s: %d new in %.2f s, %s",
             chain.peer,
             chain.board,
@@ -484,7 +484,13 @@ class HeadSyncer:
         quiet = time.monotonic() - self._started >= self._quiet_seconds
         result = {}
         for board in boards:
-            chains = [c for c in self._chains.values() if c.board == board]
+            # A chain whose last head walk found nothing new is kept up to date by pubsub: its
+            # newest head waits its turn (PEER_WALK_SECONDS) and is not missing history.
+            chains = [
+                c
+                for c in self._chains.values()
+                if c.board == board and not (c.key in self._head_walked_at and not c.gaps)
+            ]
             pages = sum(c.pages_pending()[0] for c in chains)
             messages = [c.messages_pending() for c in chains]
             result[board] = {
@@ -492,7 +498,7 @@ class HeadSyncer:
                 "pagesPending": pages,
                 "messagesPending": None if None in messages else sum(m or 0 for m in messages),
                 "rate": self.rate(board),
-                "chains": len(chains),
+                "chains": sum(1 for c in self._chains.values() if c.board == board),
                 "walking": sum(1 for peer, b in self._active if b == board),
                 "pagesWalked": self._fetched.get(board, 0),
             }

@@ -26,13 +26,19 @@ from tests.support.processes import NodeProcess, wait_until
 
 MISSED = 6_000
 BOUND_SECONDS = 60.0
+# One board per test: each test's history is its own, whatever ran before it.
+BOARDS = {"missed": "missed", "killed": "killed", "joined": "joined"}
 
 
 @pytest.fixture(scope="module")
 def star(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     """A node on A; bare daemons B and C connected to A, for the nodes the tests start."""
     network = start_network(
-        tmp_path_factory.mktemp("catch-up"), ["a", "b", "c"], [("a", "b"), ("a", "c")], ["a"]
+        tmp_path_factory.mktemp("catch-up"),
+        ["a", "b", "c"],
+        [("a", "b"), ("a", "c")],
+        ["a"],
+        {"a": {"BOARDS": ",".join(BOARDS.values())}},
     )
     try:
         yield network
@@ -42,13 +48,14 @@ def star(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
 
 @pytest.fixture
 def start(star: Network) -> Iterator[Callable[..., NodeProcess]]:
-    """``start(daemon, name, env)``: a node process on one of the bare daemons with its own
-    data dir, stopped when the test ends (so no test sees another's nodes)."""
+    """``start(daemon, board, env)``: a node process on one of the bare daemons serving one
+    board, with a data dir of its own (per board), stopped when the test ends."""
     started: list[NodeProcess] = []
 
-    def start_node(daemon: str, name: str, env: dict[str, str] | None = None) -> NodeProcess:
+    def start_node(daemon: str, board: str, env: dict[str, str] | None = None) -> NodeProcess:
         api = star.daemons[daemon].api_multiaddr
-        node = NodeProcess(star.root / name, api, {**star.env, **(env or {})})
+        env = {**star.env, "BOARDS": board, **(env or {})}
+        node = NodeProcess(star.root / f"node-{daemon}-{board}", api, env)
         started.append(node)
         node.start(timeout=60)
         wait_subscribed(node)
@@ -69,16 +76,17 @@ def kill(node: NodeProcess) -> None:
 
 
 def catch_up_status(node: NodeProcess) -> dict:
-    return node.get("/api/status").json()["catchUp"]["general"]
+    (board,) = node.get("/api/status").json()["catchUp"].values()
+    return board
 
 
-def wait_complete(node: NodeProcess, cids: set[bytes], since: float) -> float:
+def wait_complete(node: NodeProcess, board: str, cids: set[bytes], since: float) -> float:
     """Until the node says it is caught up and counts at least as many messages (cheap to ask:
     listing thousands of messages on every poll would slow the node down), then check that it
     lists every one of them. Returns the seconds since ``since``."""
     wait_until(
         lambda: (
-            (status := node.get("/api/status").json())["catchUp"]["general"]["caughtUp"]
+            (status := node.get("/api/status").json())["catchUp"][board]["caughtUp"]
             and status["messagesSynced"] >= len(cids)
         ),
         BOUND_SECONDS,
@@ -86,41 +94,45 @@ def wait_complete(node: NodeProcess, cids: set[bytes], since: float) -> float:
         what="the node to be caught up",
     )
     elapsed = time.monotonic() - since
-    assert cids <= message_cids(node)
+    assert cids <= message_cids(node, board)
     return elapsed
 
 
-def miss(network: Network, node: NodeProcess, label: str) -> tuple[set[bytes], bytes]:
-    """Wait until ``node`` is caught up, stop it, give A ``MISSED`` messages it never hears of;
-    returns them and the oldest one's CID."""
-    wait_complete(node, message_cids(network.nodes["a"]), time.monotonic())
+def miss(network: Network, node: NodeProcess, board: str) -> tuple[set[bytes], bytes]:
+    """Give A and ``node`` a few messages, stop ``node``, give A ``MISSED`` messages it never
+    hears of; returns those and the oldest one's CID."""
+    a = network.nodes["a"]
+    insert_history(a.data_dir, history_envelopes(100, "seen by both", board))
+    wait_complete(node, board, message_cids(a, board), time.monotonic())
     node.stop()
-    envelopes = history_envelopes(MISSED, label)
+    envelopes = history_envelopes(MISSED, "missed", board)
     missed = insert_history(network.nodes["a"].data_dir, envelopes)
     return missed, cid_for_bytes(canonical_bytes(envelopes[0])).to_bytes()
 
 
 def test_node_that_missed_6000_messages_gets_every_one(star: Network, start):
-    b = start("b", "node-b-missed")
-    missed, oldest = miss(star, b, "missed while B was down")
+    board = BOARDS["missed"]
+    b = start("b", board)
+    missed, oldest = miss(star, b, board)
 
     started = time.monotonic()
     b.start(timeout=60)
-    elapsed = wait_complete(b, missed, started)
+    elapsed = wait_complete(b, board, missed, started)
     print(f"\n{MISSED} missed messages complete {elapsed:.1f}s after the process started")
-    assert oldest in message_cids(b)
+    assert oldest in message_cids(b, board)
     status = catch_up_status(b)
     assert status["pagesPending"] == 0 and status["messagesPending"] == 0
     assert status["pagesWalked"] >= MISSED // 256
 
 
 def test_node_killed_in_the_middle_of_catching_up_resumes_from_its_frontier(star: Network, start):
-    b = start("b", "node-b-killed")
-    missed, oldest = miss(star, b, "missed before B was killed")
+    board = BOARDS["killed"]
+    b = start("b", board)
+    missed, oldest = miss(star, b, board)
     pages = -(-MISSED // 256) + 1
 
     # Back on the same data dir at 3 pages a second: 24 pages take ~8 s, time to kill it.
-    b = start("b", "node-b-killed", {"SYNC_RATE": "3"})
+    b = start("b", board, {"SYNC_RATE": "3"})
     walked_before = wait_until(
         lambda: (walked := catch_up_status(b)["pagesWalked"]) >= 4 and walked,
         BOUND_SECONDS,
@@ -130,20 +142,21 @@ def test_node_killed_in_the_middle_of_catching_up_resumes_from_its_frontier(star
     kill(b)
 
     started = time.monotonic()
-    b.start(timeout=60)
-    elapsed = wait_complete(b, missed, started)
+    b = start("b", board)  # the same data dir, at the default rate
+    elapsed = wait_complete(b, board, missed, started)
     print(f"\nafter SIGKILL: complete {elapsed:.1f}s after the restart")
-    assert oldest in message_cids(b)
+    assert oldest in message_cids(b, board)
     walked_after = catch_up_status(b)["pagesWalked"]
     # The second process walked only what the first had not: no restart from the head.
     assert walked_after + walked_before <= pages + 3, (walked_before, walked_after, pages)
 
 
 def test_brand_new_node_gets_the_whole_history(star: Network, start):
-    insert_history(star.nodes["a"].data_dir, history_envelopes(2_000, "before C existed"))
-    history = message_cids(star.nodes["a"])
+    board, a = BOARDS["joined"], star.nodes["a"]
+    insert_history(a.data_dir, history_envelopes(2_000, "before C existed", board))
+    history = message_cids(a, board)
     started = time.monotonic()
-    c = start("c", "node-c-new")
-    elapsed = wait_complete(c, history, started)
+    c = start("c", board)
+    elapsed = wait_complete(c, board, history, started)
     print(f"\nnew node, {len(history)} messages: {elapsed:.1f}s")
-    assert message_cids(c) == message_cids(star.nodes["a"])
+    assert message_cids(c, board) == message_cids(a, board)
