@@ -7,7 +7,13 @@ import pytest
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
 from node.envelope import InvalidMessage
 from node.network.heads import PAGE_BUDGET, OpenPage
-from node.network.manifest import MAX_MANIFEST_BYTES, PAGE_MESSAGES, build_manifest, parse_manifest
+from node.network.manifest import (
+    MAX_MANIFEST_BYTES,
+    PAGE_MESSAGES,
+    SKIP_PAGES,
+    build_manifest,
+    parse_manifest,
+)
 from tests.conftest import signed_envelope
 
 KEY = NodeKey.generate()
@@ -47,3 +53,43 @@ def test_a_full_page_stays_one_block():
     assert len(page.messages) < PAGE_MESSAGES
     data = build_manifest(KEY, "general", 0, 1, None, page.messages)
     assert len(data) <= MAX_MANIFEST_BYTES and page.size <= PAGE_BUDGET
+
+
+def test_skip_list_roundtrip_and_pages_without_one_stay_valid():
+    earlier = [cid_for_bytes(f"page {i}".encode()) for i in range(3)]
+    data = build_manifest(KEY, "general", 3, 1, earlier[0], [], earlier)
+    assert parse_manifest(data, cid_for_bytes(data), "general").pages == earlier
+    # A page written before skip lists existed: exactly the old fields, no "pages".
+    old = build_manifest(KEY, "general", 3, 1, earlier[0], [])
+    assert "pages" not in json.loads(old)
+    manifest = parse_manifest(old, cid_for_bytes(old), "general")
+    assert manifest.pages == [] and manifest.prev == earlier[0]
+
+
+def test_skip_list_refusals():
+    earlier = [cid_for_bytes(f"page {i}".encode()) for i in range(SKIP_PAGES + 1)]
+    cases = [
+        (5, earlier[0], [earlier[1], earlier[0]]),  # does not start at prev
+        (2, earlier[0], earlier[:3]),  # lists more pages than there are before seq 2
+        (40, earlier[0], earlier[: SKIP_PAGES + 1]),  # longer than SKIP_PAGES
+        (5, earlier[0], [earlier[0], earlier[0]]),  # one page twice
+        (5, None, [earlier[0]]),  # a first page that lists earlier pages
+    ]
+    for seq, prev, pages in cases:
+        assert refused(build_manifest(KEY, "general", seq, 1, prev, [], pages)) == "bad_manifest"
+    body = json.loads(build_manifest(KEY, "general", 2, 1, earlier[0], [], earlier[:1]))
+    for bad in ([7], "not a list", ["not a cid"]):
+        unsigned = {k: v for k, v in body.items() if k != "sig"} | {"pages": bad}
+        signed = canonical_bytes({**unsigned, "sig": KEY.sign(canonical_bytes(unsigned))})
+        assert refused(signed) == "bad_manifest"
+    unknown = {k: v for k, v in body.items() if k != "sig"} | {"extra": 1}
+    signed = canonical_bytes({**unknown, "sig": KEY.sign(canonical_bytes(unknown))})
+    assert refused(signed) == "bad_manifest"
+
+
+def test_only_a_full_page_counts_as_sealed():
+    one = build_manifest(KEY, "general", 1, 1, None, [signed_envelope(KEY, "x")])
+    assert not parse_manifest(one, cid_for_bytes(one), "general").full
+    full = [signed_envelope(KEY, f"m{i}") for i in range(PAGE_MESSAGES)]
+    data = build_manifest(KEY, "general", 1, 1, None, full)
+    assert parse_manifest(data, cid_for_bytes(data), "general").full
