@@ -298,8 +298,8 @@ class HeadSyncer:
             time.monotonic() - started,
             "complete" if chain.complete else f"{chain.pages_pending()[0]} pages pending",
         )
-        if chain.complete:
-            log.info("chain of %s on %s walked to its end", chain.peer, chain.board)
+        if chain.complete and offered:
+            log.info("caught up with the chain of %s on %s", chain.peer, chain.board)
         return offered
 
     def _ready_for_head(self, chain: Chain) -> bool:
