@@ -154,9 +154,11 @@ class HeadSyncer:
         return len(unfinished)
 
     def _load(self) -> None:
+        """Read the saved chains: the unfinished ones, and fresher copies of those in memory
+        (complete ones are read one by one when their peer speaks, see ``_chain``)."""
         for text in self.index.meta_scan(META_PREFIX).values():
             chain = Chain.from_json(text)
-            if chain.key not in self._active:
+            if chain.key not in self._active and (chain.gaps or chain.key in self._chains):
                 pending = self._chains.get(chain.key)
                 chain.pending = pending.pending if pending else chain.pending
                 self._chains[chain.key] = chain
@@ -181,7 +183,9 @@ class HeadSyncer:
             if idle is None:
                 self.counters.queue_dropped += 1
                 return None
-            del self._chains[idle]  # its state stays in the index; it is read again if needed
+            # Its state stays in the index and is read again if the peer comes back.
+            for table in (self._chains, self._retry_at, self._failures, self._head_walked_at):
+                table.pop(idle, None)
         self._chains[key] = chain
         return chain
 
@@ -400,8 +404,8 @@ class HeadSyncer:
         self.counters.pages_walked += 1
         self.counters.messages_new += offered
         self._fetched[chain.board] = self._fetched.get(chain.board, 0) + 1
-        recent = self._recent.setdefault(chain.board, deque())
-        recent.append((time.monotonic(), offered))
+        self._recent.setdefault(chain.board, deque()).append((time.monotonic(), offered))
+        self.rate(chain.board)  # drops what fell out of the window
         return offered
 
     def _bad(self, chain: Chain, exc: Exception) -> None:
