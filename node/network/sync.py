@@ -468,6 +468,10 @@ class HeadSyncer:
             self.ingest.flush()
         return done
 
+    def queued(self) -> int:
+        """Chains waiting for a walk slot (at most ``MAX_QUEUE``)."""
+        return len(self._queue)
+
     def rate(self, board: str) -> float:
         recent = self._recent.get(board)
         if not recent:
