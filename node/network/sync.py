@@ -331,6 +331,10 @@ class HeadSyncer:
                     raise
                 try:
                     manifest = self._check(chain, gap, cid, expected, data)
+                    if expected is not None and self._beyond_horizon(manifest):
+                        chain.gaps.remove(gap)
+                        self._save(chain)
+                        break
                     self._extend(plan, walked, manifest, gap)
                     new = await self._ingest(chain, manifest)
                 except (InvalidMessage, BadPage) as exc:
@@ -391,9 +395,13 @@ class HeadSyncer:
             else:
                 plan.append((cid, seq))
 
-    def _ends_gap(self, page: Manifest, gap: Gap) -> bool:
-        if page.prev is None or str(page.prev) == gap.until or page.seq - 1 <= gap.until_seq:
-            return True
+    @staticmethod
+    def _ends_gap(page: Manifest, gap: Gap) -> bool:
+        return page.prev is None or str(page.prev) == gap.until or page.seq - 1 <= gap.until_seq
+
+    def _beyond_horizon(self, page: Manifest) -> bool:
+        """A sealed page's ``ts`` is when it was last written, after its newest message: one
+        older than the horizon holds nothing newer, nor do the pages before it."""
         return bool(self.horizon_ms) and page.ts < now_ms() - self.horizon_ms
 
     async def _ingest(self, chain: Chain, page: Manifest) -> int:

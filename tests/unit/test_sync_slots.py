@@ -1,6 +1,6 @@
 """The syncer's bounds with an in-process page store standing in for the daemon: one slow peer
 holds one walk slot, not all of them; the queue of chains is bounded and counts what it drops;
-a step has a deadline and leaves the chain pending, its frontier saved."""
+a step has a deadline and leaves the chain pending, its frontier saved; the history horizon."""
 
 import asyncio
 import json
@@ -8,6 +8,7 @@ import json
 import pytest
 
 from crypto import Cid, NodeKey, cid_for_bytes, parse_cid
+from node.envelope import now_ms
 from node.events import MessageBus
 from node.network import sync
 from node.network.frontier import Chain, meta_key
@@ -114,3 +115,24 @@ async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
     assert syncer.status(["general"])["general"]["caughtUp"] is False
     assert index.count("general") == PAGE_MESSAGES
     await syncer.settle(0.1)
+
+
+async def test_pages_older_than_the_horizon_are_not_walked(setup):
+    store, syncer, index = setup
+    store_syncer = HeadSyncer(
+        store,  # type: ignore[arg-type]
+        syncer.ingest,
+        syncer.peers,
+        index,
+        depth=10,
+        rate=1000.0,
+        horizon_days=1.0,
+    )
+    old = [signed_envelope(AUTHOR, f"old {i}") for i in range(PAGE_MESSAGES)]
+    first = store.put(build_manifest(KEY, "general", 0, 1, None, old))
+    recent = [signed_envelope(AUTHOR, f"recent {i}") for i in range(3)]
+    head = store.put(build_manifest(KEY, "general", 1, now_ms(), first, recent, [first]))
+    store_syncer.offer(head, "general", "peer")
+    assert await store_syncer.settle(5)
+    assert index.count("general") == 3
+    assert store_syncer.status(["general"])["general"]["pagesPending"] == 0
