@@ -353,6 +353,8 @@ class HeadSyncer:
                 self._save(chain)
         finally:
             for task in fetches.values():
+                if task.done() and not task.cancelled():
+                    task.exception()  # a hint nobody served: the walk already ended here
                 task.cancel()
         return walked, offered
 
