@@ -8,6 +8,8 @@ One table, overloaded keys (``pk`` only), two global secondary indexes:
 - outbox entry ``outbox#<cid>``: ``gsi1`` = (``outbox``, ``<next_attempt_at>#<cid>``), due first;
 - peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>`` (``gsi1`` = (``meta``,
   key), so ``meta_scan`` is a Query of one partition);
+- remote pin ``remotepin#<cid>``: while open, ``gsi1`` = (``remotepin``, ``<due>#<cid>``); a
+  pinned one drops its ``gsi1`` keys, so the partition is the backlog, not the history;
 - counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
 
 A message, its outbox entry and the counters are written in one transaction conditioned on the
@@ -27,6 +29,7 @@ from storage.index import (
     OutboxItem,
     Page,
     PeerStats,
+    RemotePin,
     StoredMessage,
     decode_cursor,
     encode_cursor,
@@ -337,6 +340,93 @@ class DynamoMessageIndex:
             if not start:
                 return total
 
+    def _remote_conditional(self, call: Any, **kwargs: Any) -> bool:
+        try:
+            call(TableName=self.table, ExpressionAttributeNames={"#s": "state"}, **kwargs)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def remote_pin_want(self, cid: str, kind: str, at: int) -> None:
+        self._remote_conditional(
+            self._db.put_item,
+            Item=_remote_item(RemotePin(cid, kind, next_attempt_at=at, updated_at=at)),
+            ConditionExpression="attribute_not_exists(pk) OR #s = :unpinning",
+            ExpressionAttributeValues={":unpinning": _s("unpinning")},
+        )
+
+    def remote_pin_release(self, cid: str, at: int) -> None:
+        key = {"pk": _s(f"remotepin#{cid}")}
+        waiting = {":waiting": _s("waiting")}
+        if self._remote_conditional(
+            self._db.delete_item,
+            Key=key,
+            ConditionExpression="#s = :waiting",
+            ExpressionAttributeValues=waiting,
+        ):
+            return
+        self._remote_conditional(
+            self._db.update_item,
+            Key=key,
+            UpdateExpression="SET #s = :unpinning, attempts = :zero, next_attempt_at = :at,"
+            " last_error = :empty, updated_at = :at, gsi1pk = :pk, gsi1sk = :sk",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={
+                ":unpinning": _s("unpinning"),
+                ":zero": _n(0),
+                ":at": _n(at),
+                ":empty": _s(""),
+                ":pk": _s("remotepin"),
+                ":sk": _s(f"{_pad(at)}#{cid}"),
+            },
+        )
+
+    def remote_pin_get(self, cid: str) -> RemotePin | None:
+        key = self._key(f"remotepin#{cid}")
+        item = self._db.get_item(**key, ConsistentRead=True).get("Item")
+        return _to_remote(item) if item else None
+
+    def remote_pin_due(self, now_ms: int, limit: int) -> list[RemotePin]:
+        items = self._query(
+            limit,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :remote AND gsi1sk < :until",
+            ExpressionAttributeValues={":remote": _s("remotepin"), ":until": _s(_pad(now_ms + 1))},
+        )
+        return [_to_remote(item) for item in items]
+
+    def remote_pin_update(self, pin: RemotePin, expected_state: str) -> bool:
+        return self._remote_conditional(
+            self._db.put_item,
+            Item=_remote_item(pin),
+            ConditionExpression="#s = :expected",
+            ExpressionAttributeValues={":expected": _s(expected_state)},
+        )
+
+    def remote_pin_forget(self, cid: str, expected_state: str) -> bool:
+        return self._remote_conditional(
+            self._db.delete_item,
+            Key={"pk": _s(f"remotepin#{cid}")},
+            ConditionExpression="#s = :expected",
+            ExpressionAttributeValues={":expected": _s(expected_state)},
+        )
+
+    def remote_pin_counts(self) -> dict[str, int]:
+        items = self._query(
+            None,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :remote",
+            ExpressionAttributeValues={":remote": _s("remotepin")},
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "state"},
+        )
+        counts: dict[str, int] = {}
+        for item in items:
+            counts[item["state"]["S"]] = counts.get(item["state"]["S"], 0) + 1
+        return counts
+
     def record_peer(self, stats: PeerStats) -> None:
         """Read, merge, write back conditioned on the version read: concurrent Lambdas that
         relay for the same peer retry instead of overwriting each other's counters."""
@@ -408,6 +498,37 @@ def _outbox_item(cid: str, next_attempt_at: int) -> dict[str, Any]:
         "gsi1pk": _s("outbox"),
         "gsi1sk": _s(f"{_pad(next_attempt_at)}#{cid}"),
     }
+
+
+def _remote_item(pin: RemotePin) -> dict[str, Any]:
+    item = {
+        "pk": _s(f"remotepin#{pin.cid}"),
+        "cid": _s(pin.cid),
+        "kind": _s(pin.kind),
+        "state": _s(pin.state),
+        "request_id": _s(pin.request_id),
+        "attempts": _n(pin.attempts),
+        "next_attempt_at": _n(pin.next_attempt_at),
+        "last_error": _s(pin.last_error[:500]),
+        "updated_at": _n(pin.updated_at),
+    }
+    if pin.state != "pinned":
+        item["gsi1pk"] = _s("remotepin")
+        item["gsi1sk"] = _s(f"{_pad(pin.next_attempt_at)}#{pin.cid}")
+    return item
+
+
+def _to_remote(item: dict[str, Any]) -> RemotePin:
+    return RemotePin(
+        cid=item["cid"]["S"],
+        kind=item["kind"]["S"],
+        state=item["state"]["S"],
+        request_id=item.get("request_id", {}).get("S", ""),
+        attempts=_int(item, "attempts"),
+        next_attempt_at=_int(item, "next_attempt_at"),
+        last_error=item.get("last_error", {}).get("S", ""),
+        updated_at=_int(item, "updated_at"),
+    )
 
 
 def _merge_peer(old: PeerStats | None, new: PeerStats) -> PeerStats:

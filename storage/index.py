@@ -96,6 +96,25 @@ class OutboxItem:
     last_error: str = ""
 
 
+# Where a remote pin (IPFS Pinning Service API) stands. ``waiting``: not yet accepted by the
+# service; ``queued``/``pinning``/``pinned``/``failed``: the service's own word; ``unpinning``:
+# to be removed there. Every state but ``pinned`` is open (the worker comes back to it).
+REMOTE_STATES = ("waiting", "queued", "pinning", "pinned", "failed", "unpinning")
+NEVER = 2**62
+
+
+@dataclass(frozen=True)
+class RemotePin:
+    cid: str
+    kind: str
+    state: str = "waiting"
+    request_id: str = ""
+    attempts: int = 0
+    next_attempt_at: int = 0
+    last_error: str = ""
+    updated_at: int = 0
+
+
 @dataclass
 class PeerStats:
     """What one libp2p peer relayed to us; reputation is computed from it in node/."""
@@ -142,6 +161,29 @@ class MessageIndex(Protocol):
     def outbox_done(self, cid: str) -> None: ...
 
     def outbox_size(self) -> int: ...
+
+    def remote_pin_want(self, cid: str, kind: str, at: int) -> None:
+        """Queue a remote pin of ``cid`` due at ``at`` (ms). Idempotent: a known pin keeps its
+        state, except one being unpinned, which is wanted again (``waiting``)."""
+
+    def remote_pin_release(self, cid: str, at: int) -> None:
+        """Queue the removal of ``cid``'s remote pin. One never sent to the service is simply
+        forgotten; an unknown CID is a no-op."""
+
+    def remote_pin_get(self, cid: str) -> RemotePin | None: ...
+
+    def remote_pin_due(self, now_ms: int, limit: int) -> list[RemotePin]:
+        """Open remote pins due by ``now_ms``, due first."""
+
+    def remote_pin_update(self, pin: RemotePin, expected_state: str) -> bool:
+        """Store ``pin`` (state, request id, attempts, due time, error) if the stored one is
+        still in ``expected_state``; False when something else changed it meanwhile."""
+
+    def remote_pin_forget(self, cid: str, expected_state: str) -> bool:
+        """Drop the entry if it is still in ``expected_state`` (an unpin that completed)."""
+
+    def remote_pin_counts(self) -> dict[str, int]:
+        """How many remote pins are in each open state (``pinned`` is not counted)."""
 
     def record_peer(self, stats: PeerStats) -> None:
         """Add the counters in ``stats`` to the stored ones (reasons too) and update times."""

@@ -11,6 +11,7 @@ from storage.index import (
     OutboxItem,
     Page,
     PeerStats,
+    RemotePin,
     StoredMessage,
     decode_cursor,
     encode_cursor,
@@ -52,9 +53,23 @@ CREATE TABLE IF NOT EXISTS peers (
     last_seen INTEGER NOT NULL DEFAULT 0,
     invalid_reasons TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS remote_pins (
+    cid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request_id TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL
+);
+-- Pinned entries are the bulk and never due: the open ones get their own small index.
+CREATE INDEX IF NOT EXISTS remote_pins_open ON remote_pins (next_attempt_at)
+    WHERE state <> 'pinned';
 """
 
 _COLUMNS = "cid, envelope, received_at, source, pinned"
+_REMOTE_COLUMNS = "cid, kind, state, request_id, attempts, next_attempt_at, last_error, updated_at"
 
 
 def _row_to_message(row: tuple) -> StoredMessage:
@@ -186,6 +201,67 @@ class SqliteMessageIndex:
 
     def outbox_size(self) -> int:
         return self._query("SELECT COUNT(*) FROM outbox")[0][0]
+
+    def remote_pin_want(self, cid: str, kind: str, at: int) -> None:
+        self._write(
+            "INSERT INTO remote_pins (cid, kind, state, next_attempt_at, updated_at)"
+            " VALUES (?, ?, 'waiting', ?, ?) ON CONFLICT(cid) DO UPDATE SET state = 'waiting',"
+            " attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = '',"
+            " updated_at = excluded.updated_at WHERE state = 'unpinning'",
+            (cid, kind, at, at),
+        )
+
+    def remote_pin_release(self, cid: str, at: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM remote_pins WHERE cid = ? AND state = 'waiting'", (cid,))
+            self._db.execute(
+                "UPDATE remote_pins SET state = 'unpinning', attempts = 0, next_attempt_at = ?,"
+                " last_error = '', updated_at = ? WHERE cid = ?",
+                (at, at, cid),
+            )
+
+    def remote_pin_get(self, cid: str) -> RemotePin | None:
+        rows = self._query(f"SELECT {_REMOTE_COLUMNS} FROM remote_pins WHERE cid = ?", (cid,))
+        return RemotePin(*rows[0]) if rows else None
+
+    def remote_pin_due(self, now_ms: int, limit: int) -> list[RemotePin]:
+        rows = self._query(
+            f"SELECT {_REMOTE_COLUMNS} FROM remote_pins WHERE state <> 'pinned'"
+            " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            (now_ms, limit),
+        )
+        return [RemotePin(*row) for row in rows]
+
+    def remote_pin_update(self, pin: RemotePin, expected_state: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE remote_pins SET state = ?, request_id = ?, attempts = ?,"
+                " next_attempt_at = ?, last_error = ?, updated_at = ? WHERE cid = ? AND state = ?",
+                (
+                    pin.state,
+                    pin.request_id,
+                    pin.attempts,
+                    pin.next_attempt_at,
+                    pin.last_error[:500],
+                    pin.updated_at,
+                    pin.cid,
+                    expected_state,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def remote_pin_forget(self, cid: str, expected_state: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM remote_pins WHERE cid = ? AND state = ?", (cid, expected_state)
+            )
+            return cursor.rowcount == 1
+
+    def remote_pin_counts(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT state, COUNT(*) FROM remote_pins WHERE state <> 'pinned' GROUP BY state"
+        )
+        return dict(rows)
 
     def record_peer(self, stats: PeerStats) -> None:
         with self._lock:

@@ -2,13 +2,14 @@
 DynamoDB (a real moto server over HTTP), so both stores behave the same for the node."""
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from crypto import canonical_bytes, cid_for_bytes
 from storage.dynamodb_index import DynamoMessageIndex
 from storage.errors import InvalidCursor
-from storage.index import MessageIndex, NewMessage, PeerStats, encode_cursor
+from storage.index import NEVER, MessageIndex, NewMessage, PeerStats, RemotePin, encode_cursor
 from storage.sqlite_index import SqliteMessageIndex
 from tests.support import moto as moto_support
 
@@ -251,3 +252,49 @@ def test_meta_scan_lists_one_prefix_and_survives_reopening(open_index):
         "sync:other:peer-a",
     }
     assert again.meta_scan("nothing:") == {}
+
+
+def test_remote_pins_queue_follow_and_release(open_index):
+    index = open_index()
+    a, b, c = (message(name).cid for name in ("a", "b", "c"))
+    assert index.remote_pin_get(a) is None and index.remote_pin_counts() == {}
+    index.remote_pin_want(a, "message", 1_000)
+    index.remote_pin_want(b, "manifest", 2_000)
+    index.remote_pin_want(a, "message", 5)  # idempotent: keeps its due time
+    assert index.remote_pin_get(a) == RemotePin(a, "message", "waiting", "", 0, 1_000, "", 1_000)
+    assert index.remote_pin_due(999, 10) == []
+    assert [p.cid for p in index.remote_pin_due(2_000, 10)] == [a, b]
+    assert index.remote_pin_counts() == {"waiting": 2}
+
+    # Accepted by the service, then followed to pinned; a stale writer loses.
+    queued = RemotePin(a, "message", "queued", a, 0, 3_000, "", 1_100)
+    assert index.remote_pin_update(queued, "waiting")
+    assert not index.remote_pin_update(replace(queued, state="failed"), "waiting")
+    pinned = replace(queued, state="pinned", next_attempt_at=NEVER, updated_at=3_100)
+    assert index.remote_pin_update(pinned, "queued")
+    assert index.remote_pin_get(a) == pinned
+    assert [p.cid for p in index.remote_pin_due(NEVER, 10)] == [b]
+    assert index.remote_pin_counts() == {"waiting": 1}
+
+    # Release: a pin never sent is forgotten; a pinned one goes to unpinning, and survives.
+    index.remote_pin_release(b, 4_000)
+    index.remote_pin_release(c, 4_000)
+    assert index.remote_pin_get(b) is None and index.remote_pin_get(c) is None
+    index.remote_pin_release(a, 4_000)
+    index.close()
+    again = open_index()
+    unpinning = again.remote_pin_get(a)
+    assert (unpinning.state, unpinning.request_id, unpinning.next_attempt_at) == (
+        "unpinning",
+        a,
+        4_000,
+    )
+    assert [p.cid for p in again.remote_pin_due(4_000, 10)] == [a]
+    assert again.remote_pin_counts() == {"unpinning": 1}
+    # Wanted again while unpinning: back to waiting; then released and removed for good.
+    again.remote_pin_want(a, "message", 4_500)
+    assert again.remote_pin_get(a).state == "waiting"
+    assert again.remote_pin_update(replace(unpinning, state="unpinning"), "waiting")
+    assert not again.remote_pin_forget(a, "queued")
+    assert again.remote_pin_forget(a, "unpinning")
+    assert again.remote_pin_get(a) is None and again.remote_pin_counts() == {}
