@@ -40,6 +40,8 @@ class BroadcastPipeline:
         self.ipfs = ipfs
         self.bus = bus
         self.on_no_peers: Callable[[], None] | None = None
+        # Called with the CID once the message is pinned on our daemon (remote pinning).
+        self.on_pinned: Callable[[str], None] | None = None
         self._peer_counts: dict[str, tuple[int, float]] = {}
 
     def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
@@ -64,6 +66,8 @@ class BroadcastPipeline:
             self.index.outbox_done(cid)
             raise IpfsError(f"outbox entry {cid} has no stored message")
         delivery = await self._pin_and_announce(stored)
+        if self.on_pinned is not None:
+            self.on_pinned(cid)
         self.index.outbox_done(cid)
         return delivery
 

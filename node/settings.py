@@ -31,6 +31,15 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     ipfs_api: str = DEFAULT_IPFS_API
@@ -50,6 +59,11 @@ class Settings:
     sync_depth: int = 20
     sync_rate: float = 50.0
     sync_horizon_days: float = 0.0
+    pin_service_url: str | None = None
+    pin_service_token: str | None = None
+    pin_service_token_ssm_param: str | None = None
+    pin_service_name: str = "onusone"
+    pin_service_replicas: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -63,6 +77,9 @@ class Settings:
             raise SettingsError(f"STORE must be sqlite or dynamodb, got {store!r}")
         if store == "dynamodb" and not env.get("DYNAMODB_TABLE"):
             raise SettingsError("STORE=dynamodb needs DYNAMODB_TABLE")
+        pin_service_url = env.get("PIN_SERVICE_URL") or None
+        if pin_service_url and not pin_service_url.startswith(("http://", "https://")):
+            raise SettingsError(f"PIN_SERVICE_URL must be an http(s) URL, got {pin_service_url!r}")
         return cls(
             ipfs_api=env.get("IPFS_API") or DEFAULT_IPFS_API,
             ipfs_api_set=bool(env.get("IPFS_API")),
@@ -81,4 +98,9 @@ class Settings:
             sync_depth=int(_number(env, "SYNC_DEPTH", 20, 1)),
             sync_rate=_number(env, "SYNC_RATE", 50.0, 0.1),
             sync_horizon_days=_number(env, "SYNC_HORIZON_DAYS", 0.0),
+            pin_service_url=pin_service_url,
+            pin_service_token=env.get("PIN_SERVICE_TOKEN") or None,
+            pin_service_token_ssm_param=env.get("PIN_SERVICE_TOKEN_SSM_PARAM") or None,
+            pin_service_name=env.get("PIN_SERVICE_NAME") or "onusone",
+            pin_service_replicas=_flag(env, "PIN_SERVICE_REPLICAS"),
         )

@@ -21,6 +21,7 @@ from node.envelope import (
     verify,
 )
 from node.http.errors import ApiError
+from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
 from node.network.reputation import reputation
 from node.outbox import backoff_ms
@@ -152,10 +153,11 @@ async def get_message(request: Request) -> JSONResponse:
         cid = str(parse_cid(request.path_params["cid"]))
     except CryptoError as exc:
         raise ApiError(400, "bad_cid", f"not a CID: {exc}") from None
-    stored = services_of(request).index.get(cid)
+    services = services_of(request)
+    stored = services.index.get(cid)
     if stored is None:
         raise ApiError(404, "not_found", f"no message {cid} on this node")
-    return JSONResponse(stored.to_json())
+    return JSONResponse({**stored.to_json(), "remotePin": message_remote_pin(services, cid)})
 
 
 def _iso(ms: int) -> str | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from node import __version__
 from node.http.health import network_health
+from node.http.remote_pins import pin_service_status
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -55,6 +56,8 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
         "catchUp": services.syncer.status(services.settings.boards, reload=not services.running),
         "version": __version__,
         **local_parts(services),
+        # Remote pinning (issue 17), kept to one field.
+        "pinService": pin_service_status(services),
     }
 
 

@@ -101,6 +101,9 @@ class HeadPublisher:
         self._lock = asyncio.Lock()
         self._answered: dict[str, float] = {}
         self._answers: set[asyncio.Task] = set()
+        # Remote pinning of pages: called with each page stored, and each one superseded.
+        self.on_page_stored: Callable[[Cid], None] | None = None
+        self.on_page_released: Callable[[Cid], None] | None = None
 
     def head(self, board: str) -> Cid | None:
         page = self._pages.get(board)
@@ -145,7 +148,10 @@ class HeadPublisher:
         data = build_manifest(
             self.key, board, page.seq, now_ms(), page.prev, page.messages, page.pages
         )
-        return await self.ipfs.add(data)
+        cid = await self.ipfs.add(data)
+        if self.on_page_stored is not None:
+            self.on_page_stored(cid)
+        return cid
 
     async def update(self, board: str) -> Cid | None:
         """Add what the index received since the last page to the chain; returns the head."""
@@ -177,6 +183,8 @@ class HeadPublisher:
             return page.cid
 
     async def _unpin(self, cid: Cid) -> None:
+        if self.on_page_released is not None:
+            self.on_page_released(cid)
         try:
             await self.ipfs.pin_rm(cid)
         except IpfsError as exc:

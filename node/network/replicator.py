@@ -8,6 +8,7 @@ bytes) without a ~260 ms bitswap round trip and without needing the origin to st
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
 from node.outbox import backoff_ms
@@ -27,6 +28,8 @@ class Replicator:
         self.ipfs = ipfs
         self.concurrency = concurrency
         self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        # Called with the CID of each replica once pinned (PIN_SERVICE_REPLICAS).
+        self.on_pinned: Callable[[str], None] | None = None
 
     def submit(self, cid: str) -> None:
         self._queue.put_nowait((cid, 0))
@@ -42,6 +45,8 @@ class Replicator:
         if added.to_bytes() != parse_cid(cid).to_bytes():
             raise IpfsError(f"daemon stored {cid} as {added}")
         self.index.mark_pinned(cid)
+        if self.on_pinned is not None:
+            self.on_pinned(cid)
 
     async def _worker(self) -> None:
         while True:

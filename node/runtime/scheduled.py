@@ -45,6 +45,9 @@ async def run_scheduled(
         result["caughtUp"], result["syncError"] = 0, str(exc)
     result["catchUp"] = services.syncer.status(services.settings.boards)
     result["outboxLeft"] = services.index.outbox_size()
+    if services.remote_pins is not None:
+        # After the catch-up, so the pages it published are pinned at the service too.
+        result["remotePinsMoved"] = await services.remote_pins.run_once(ignore_backoff=True)
     return result
 
 

@@ -21,7 +21,8 @@ from node.network.replicator import Replicator
 from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
 from node.pipeline import BroadcastPipeline
-from node.runtime.keys import load_node_key
+from node.remote_pins import RemotePinner
+from node.runtime.keys import load_node_key, pin_service_token
 from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Settings
 from storage.index import MessageIndex
@@ -75,6 +76,7 @@ class NodeServices:
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
     supervisor: DaemonSupervisor | None = None
+    remote_pins: RemotePinner | None = None
     started_at: float = field(default_factory=time.time)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -130,12 +132,41 @@ class NodeServices:
             mesh,
             bootstrap,
         )
+        if settings.pin_service_url:
+            services.remote_pins = services._remote_pinner(settings)
         return services
 
     @property
     def running(self) -> bool:
         """True while the background loops run (``serve``); False on Lambda."""
         return bool(self._tasks)
+
+    def _remote_pinner(self, settings: Settings) -> RemotePinner:
+        """Pins at PIN_SERVICE_URL what this node publishes (and replicas, if asked), with our
+        daemon's addresses as origins so the service's daemons fetch from it directly."""
+        from storage.pinning_service import PinningServiceClient
+
+        assert settings.pin_service_url
+        client = PinningServiceClient(settings.pin_service_url, pin_service_token(settings))
+
+        async def origins() -> list[str]:
+            info = (await self.monitor.snapshot()).info
+            return [a for a in info.addresses if "/p2p/" in a] if info else []
+
+        pinner = RemotePinner(
+            self.index,
+            client,
+            name=settings.pin_service_name,
+            meta={"app": "onusone", "node": self.key.public_hex},
+            origins=origins,
+            connect=self.ipfs.swarm_connect,
+        )
+        self.pipeline.on_pinned = lambda cid: pinner.request(cid, "message")
+        if settings.pin_service_replicas:
+            self.replicator.on_pinned = lambda cid: pinner.request(cid, "replica")
+        self.heads.on_page_stored = lambda cid: pinner.request(str(cid), "manifest")
+        self.heads.on_page_released = lambda cid: pinner.release(str(cid))
+        return pinner
 
     def subscription_states(self) -> dict[str, str]:
         """Per board. Without background loops (Lambda) no subscription stays open: the boards
@@ -160,6 +191,8 @@ class NodeServices:
             jobs.append(self.bootstrap.run)
         if self.supervisor is not None:
             jobs.append(self.supervisor.run)
+        if self.remote_pins is not None:
+            jobs.append(self.remote_pins.run)
         return jobs
 
     async def _watch_daemon(self, interval: float = 1.0) -> None:
@@ -180,6 +213,8 @@ class NodeServices:
         self.ingest.flush()
         self.peerbook.flush()
         await self.ipfs.aclose()
+        if self.remote_pins is not None:
+            await self.remote_pins.aclose()
         self.index.close()
         for callback in self.on_stop:
             await asyncio.to_thread(callback)

@@ -1,0 +1,219 @@
+"""Replicated pinning past one machine: every message the node accepts (and, optionally, every
+replica it keeps for other authors) and every head-manifest page it publishes is also pinned at
+an IPFS Pinning Service (IPFS Cluster, Pinata, Filebase…); superseded pages are unpinned there.
+
+The queue lives in the index (``MessageIndex.remote_pin_*``), so nothing is lost when the
+service is down or the node restarts. Each entry goes ``waiting`` → (POST /pins) → ``queued``
+/ ``pinning`` → (followed with GET /pins/{id}) → ``pinned`` or ``failed``. A service that is
+down, times out or answers 429/5xx is retried with backoff, and one failure ends the round (no
+hammering a service that is down). A bad token pauses the whole worker for
+``AUTH_PAUSE_SECONDS``: one request per pause, not a retry storm, and ``state`` says why.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from node.envelope import now_ms
+from node.outbox import backoff_ms
+from storage.index import NEVER, MessageIndex, RemotePin
+from storage.pinning_service import (
+    PinningServiceClient,
+    PinNotFound,
+    PinServiceError,
+    PinServiceRejected,
+    PinServiceUnauthorized,
+    PinServiceUnavailable,
+    PinStatus,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+AUTH_PAUSE_SECONDS = 60.0
+# A "failed" from the service is looked at again this many times before it is final: IPFS
+# Cluster reports a peer's transient error (a peer that just went down) as failed and recovers.
+FAILED_RECHECKS = 6
+MAX_DELEGATES = 3
+
+Origins = Callable[[], Awaitable[list[str]]]
+Connect = Callable[[str], Awaitable[None]]
+
+
+class RemotePinner:
+    """Works the remote-pin queue. Plain attributes for ``/metrics``: ``requests`` (HTTP
+    requests sent to the service), ``pinned``, ``failed``, ``unpinned``, ``retries`` (counts
+    in this process), ``state`` (``ok``, ``unreachable``, ``unauthorized`` or ``idle``) and
+    ``last_error``."""
+
+    def __init__(
+        self,
+        index: MessageIndex,
+        client: PinningServiceClient,
+        *,
+        name: str,
+        meta: dict[str, str],
+        origins: Origins,
+        connect: Connect,
+    ) -> None:
+        self.index = index
+        self.client = client
+        self.name = name
+        self.meta = meta
+        self.origins = origins
+        self.connect = connect
+        self.state = "idle"
+        self.last_error = ""
+        self.pinned = self.failed = self.unpinned = self.retries = 0
+        self._paused_until = 0
+        self._wake = asyncio.Event()
+        self._connecting: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str:
+        return self.client.url
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests
+
+    def request(self, cid: str, kind: str) -> None:
+        """Pin ``cid`` at the service (durably queued; sent by the worker)."""
+        self.index.remote_pin_want(cid, kind, now_ms())
+        self._wake.set()
+
+    def release(self, cid: str) -> None:
+        """Remove ``cid``'s pin at the service (a superseded head page)."""
+        self.index.remote_pin_release(cid, now_ms())
+        self._wake.set()
+
+    def backlog(self) -> dict[str, int]:
+        return self.index.remote_pin_counts()
+
+    async def run_once(self, *, ignore_backoff: bool = False) -> int:
+        """Work what is due; returns how many entries moved on. Stops at the first sign the
+        service is down or refuses the token."""
+        if not ignore_backoff and now_ms() < self._paused_until:
+            return 0
+        moved = 0
+        due_at = NEVER - 1 if ignore_backoff else now_ms()
+        for pin in self.index.remote_pin_due(due_at, BATCH):
+            try:
+                await self._step(pin)
+            except PinServiceUnauthorized as exc:
+                self._fail_round(pin, exc, "unauthorized", AUTH_PAUSE_SECONDS * 1000)
+                break
+            except PinServiceUnavailable as exc:
+                wait = backoff_ms(pin.attempts)
+                if exc.retry_after is not None:
+                    wait = max(wait, int(exc.retry_after * 1000))
+                self._fail_round(pin, exc, "unreachable", wait)
+                break
+            except PinServiceError as exc:
+                # An answer we cannot read: this entry waits, the others go on.
+                self._reschedule(pin, str(exc), backoff_ms(pin.attempts))
+                continue
+            moved += 1
+            if self.state != "ok":
+                log.info("pinning service %s: %s → ok", self.url, self.state)
+            self.state, self.last_error = "ok", ""
+        return moved
+
+    def _fail_round(self, pin: RemotePin, exc: PinServiceError, state: str, wait_ms: int) -> None:
+        if self.state != state:
+            level = logging.ERROR if state == "unauthorized" else logging.WARNING
+            log.log(level, "pinning service %s: %s (%s); retrying later", self.url, state, exc)
+        self.state, self.last_error = state, str(exc)[:300]
+        self._reschedule(pin, str(exc), wait_ms)
+        if state == "unauthorized":
+            self._paused_until = now_ms() + wait_ms
+
+    def _reschedule(self, pin: RemotePin, error: str, wait_ms: int) -> None:
+        self.retries += 1
+        later = RemotePin(
+            pin.cid,
+            pin.kind,
+            pin.state,
+            pin.request_id,
+            pin.attempts + 1,
+            now_ms() + wait_ms,
+            error[:500],
+            now_ms(),
+        )
+        self.index.remote_pin_update(later, pin.state)
+
+    async def _step(self, pin: RemotePin) -> None:
+        if pin.state == "unpinning":
+            await self.client.remove(pin.request_id or pin.cid)
+            if self.index.remote_pin_forget(pin.cid, "unpinning"):
+                self.unpinned += 1
+            return
+        if pin.state == "waiting":
+            meta = {**self.meta, "kind": pin.kind}
+            status = await self.client.add(pin.cid, self.name, await self.origins(), meta)
+            self._connect(status.delegates)
+            self._record(pin, status, attempts=0)
+            return
+        try:
+            status = await self.client.status(pin.request_id)
+        except PinNotFound:
+            # The service lost it (or it was removed there): ask again.
+            self._record(pin, None, attempts=0)
+            return
+        except PinServiceRejected as exc:
+            self._record(pin, PinStatus(pin.request_id, "failed", pin.cid), pin.attempts, str(exc))
+            return
+        self._record(pin, status, attempts=pin.attempts + 1)
+
+    def _record(
+        self, pin: RemotePin, status: PinStatus | None, attempts: int, error: str = ""
+    ) -> None:
+        """Store what the service said; a missing status means "send it again"."""
+        now = now_ms()
+        if status is None:
+            state, request_id, due = "waiting", "", now
+        else:
+            state, request_id = status.status, status.request_id
+            if state == "pinned" or (state == "failed" and attempts >= FAILED_RECHECKS):
+                due = NEVER
+            else:
+                due = now + backoff_ms(attempts)
+        updated = RemotePin(pin.cid, pin.kind, state, request_id, attempts, due, error, now)
+        if self.index.remote_pin_update(updated, pin.state) and state != pin.state:
+            if state == "pinned":
+                self.pinned += 1
+            elif state == "failed":
+                self.failed += 1
+                log.warning("pinning service %s: %s failed there", self.url, pin.cid)
+
+    def _connect(self, delegates: list[str]) -> None:
+        """The spec asks clients to connect to the service's delegates, so its daemons fetch
+        the content from ours at once (best effort, in the background)."""
+        for address in delegates[:MAX_DELEGATES]:
+            task = asyncio.create_task(self._dial(address))
+            self._connecting.add(task)
+            task.add_done_callback(self._connecting.discard)
+
+    async def _dial(self, address: str) -> None:
+        try:
+            await self.connect(address)
+        except Exception as exc:
+            log.debug("delegate %s not dialled: %s", address, exc)
+
+    async def run(self, idle_seconds: float = 1.0) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:
+                log.exception("remote pins: unexpected error")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+            except TimeoutError:
+                pass
+
+    async def aclose(self) -> None:
+        for task in list(self._connecting):
+            task.cancel()
+        await self.client.aclose()
