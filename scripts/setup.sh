@@ -45,6 +45,24 @@ else
   echo "setup: no Kubo $KUBO_VERSION and no Go to build it: the node will start js-ipfs if it needs a local daemon" >&2
 fi
 
+# IPFS Cluster at the version pinned in scripts/versions.env, for the tests of replicated
+# pinning (a real 3-peer cluster, tests/support/cluster.py): built from its Go module into the
+# same cache, like Kubo (its go.mod has replace directives too). About 2 minutes on 2 cores
+# plus the module downloads (5.5 minutes measured on a loaded machine, first run only).
+cluster_bin=$cache/ipfs-cluster-$IPFS_CLUSTER_VERSION/bin
+if [ -x "$cluster_bin/ipfs-cluster-service" ] && [ -x "$cluster_bin/ipfs-cluster-ctl" ]; then
+  :
+elif command -v go >/dev/null; then
+  echo "setup: building IPFS Cluster $IPFS_CLUSTER_VERSION from its Go module into $cluster_bin (first run only)"
+  cluster_src=$(go mod download -json "github.com/ipfs-cluster/ipfs-cluster@$IPFS_CLUSTER_VERSION" | "$python" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  mkdir -p "$cluster_bin.partial"
+  (cd "$cluster_src" && GOFLAGS=-buildvcs=false go build -trimpath -o "$cluster_bin.partial/" ./cmd/ipfs-cluster-service ./cmd/ipfs-cluster-ctl)
+  rm -rf "$cluster_bin" && mv "$cluster_bin.partial" "$cluster_bin"
+elif [ "$kind" = dev ]; then
+  echo "setup: the replicated-pinning tests need IPFS Cluster $IPFS_CLUSTER_VERSION, which cannot be built here: install Go 1.26 or newer" >&2
+  exit 1
+fi
+
 # js-ipfs 0.66.1 from the committed lock: the local daemon for development and tests.
 if [ ! -f jsipfs/node_modules/.package-lock.json ] || [ jsipfs/package-lock.json -nt jsipfs/node_modules/.package-lock.json ]; then
   echo "setup: installing js-ipfs 0.66.1 (npm ci --prefix jsipfs)"

@@ -1,0 +1,32 @@
+"""A real 3-peer IPFS Cluster (tests/support/cluster.py): one shared by the tests that leave it
+as they found it, and fresh ones for tests that break a peer."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import IpfsCluster
+
+
+@pytest.fixture(scope="module")
+def ipfs_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsCluster]:
+    cluster = IpfsCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster_factory(tmp_path: Path) -> Iterator[Callable[..., IpfsCluster]]:
+    started: list[IpfsCluster] = []
+
+    def start(size: int = 3) -> IpfsCluster:
+        cluster = IpfsCluster(tmp_path / f"cluster-{len(started)}", size)
+        started.append(cluster)
+        return cluster.start()
+
+    yield start
+    for cluster in started:
+        cluster.stop()

@@ -1,0 +1,211 @@
+"""Replicated pinning past one machine, on a real IPFS Cluster: 3 cluster peers, each with its
+own Kubo daemon, replication factor 2, and a real node process (with its own Kubo) that pins
+through the cluster's Pinning Service API."""
+
+import json
+import time
+
+import httpx
+
+from crypto import canonical_bytes
+from tests.conftest import signed_envelope
+from tests.support.cluster import IpfsCluster
+from tests.support.processes import NodeProcess, wait_until
+
+PIN_TIMEOUT = 60.0
+
+
+def start_node(node_factory, ipfs_daemon, cluster: IpfsCluster, token: str | None = None, **env):
+    return node_factory(
+        ipfs_daemon.api_multiaddr,
+        {
+            "PIN_SERVICE_URL": cluster.peers[0].pinsvc_url,
+            "PIN_SERVICE_TOKEN": token if token is not None else cluster.token(),
+            **env,
+        },
+    )
+
+
+def post(node: NodeProcess, key, content: str) -> tuple[str, dict]:
+    envelope = signed_envelope(key, content)
+    response = node.post("/api/broadcast", json=envelope)
+    assert response.status_code in (200, 202), response.text
+    return response.json()["cid"], envelope
+
+
+def remote_status(node: NodeProcess, cid: str) -> str | None:
+    remote = node.get(f"/api/messages/{cid}").json()["remotePin"]
+    return remote and remote["status"]
+
+
+def pin_service(node: NodeProcess) -> dict:
+    return node.get("/api/status").json()["pinService"]
+
+
+def test_posted_message_is_pinned_on_two_cluster_daemons_and_node_reports_pinned(
+    ipfs_cluster, ipfs_daemon, node_factory, user_key
+):
+    node = start_node(node_factory, ipfs_daemon, ipfs_cluster)
+    cid, _ = post(node, user_key, "replicated by the cluster")
+
+    holders = wait_until(
+        lambda: len(ipfs_cluster.holders(cid)) >= 2 and ipfs_cluster.holders(cid),
+        PIN_TIMEOUT,
+        0.2,
+        "2 cluster daemons to pin the message",
+    )
+    assert len(holders) == 2  # replication factor max 2 of 3 peers
+    wait_until(lambda: remote_status(node, cid) == "pinned", PIN_TIMEOUT, 0.2, "pinned at service")
+    assert ipfs_cluster.service_pin(cid).json()["status"] == "pinned"
+    remote = node.get(f"/api/messages/{cid}").json()["remotePin"]
+    assert remote["service"] == ipfs_cluster.peers[0].pinsvc_url and remote["requestId"]
+    status = wait_until(
+        lambda: (s := pin_service(node))["backlog"] == 0 and s, PIN_TIMEOUT, 0.2, "empty backlog"
+    )
+    assert status["enabled"] and status["state"] == "ok" and status["failed"] == 0
+
+
+def test_lost_cluster_peer_keeps_content_and_cluster_re_replicates(
+    cluster_factory, ipfs_daemon, node_factory, user_key
+):
+    cluster = cluster_factory()
+    node = start_node(node_factory, ipfs_daemon, cluster)
+    cid, envelope = post(node, user_key, "survives a lost peer")
+    holders = wait_until(
+        lambda: len(cluster.holders(cid)) >= 2 and cluster.holders(cid), PIN_TIMEOUT, 0.2, "2 pins"
+    )
+    # The node talks to peer 0's API, so lose another peer that holds a copy.
+    lost = next(i for i in holders if i != 0)
+    survivor = next(i for i in holders if i != lost)
+    cluster.peers[lost].stop()
+    lost_at = time.monotonic()
+
+    content = httpx.post(
+        f"{cluster.peers[survivor].kubo.api_url}/api/v0/cat", params={"arg": cid}, timeout=30
+    )
+    assert content.content == canonical_bytes(envelope)
+    # The node keeps accepting posts while the cluster is short of a peer.
+    during = [post(node, user_key, f"posted while a peer is lost {i}")[0] for i in range(3)]
+
+    alive = {i for i in range(3) if i != lost}
+    wait_until(
+        lambda: set(cluster.holders(cid)) == alive, PIN_TIMEOUT, 0.5, "re-replication to 2 copies"
+    )
+    re_replicated = time.monotonic() - lost_at
+    print(f"re-replicated to 2 copies {re_replicated:.1f}s after losing a peer")
+    assert re_replicated < PIN_TIMEOUT
+    wait_until(
+        lambda: all(remote_status(node, new) == "pinned" for new in during),
+        PIN_TIMEOUT,
+        0.2,
+        "the posts made meanwhile pinned at the service",
+    )
+    assert all(set(cluster.holders(new)) == alive for new in during)
+
+
+def test_service_down_posts_answer_queue_and_complete_after_return_across_restart(
+    ipfs_cluster, ipfs_daemon, node_factory, user_key
+):
+    node = start_node(node_factory, ipfs_daemon, ipfs_cluster)
+    service = ipfs_cluster.peers[0]
+    service.stop_service()
+    try:
+        before = [post(node, user_key, f"while the service is down {i}") for i in range(2)]
+        assert all(remote_status(node, cid) == "waiting" for cid, _ in before)
+        status = wait_until(
+            lambda: (s := pin_service(node))["state"] == "unreachable" and s,
+            PIN_TIMEOUT,
+            0.2,
+            "unreachable service",
+        )
+        assert status["backlog"] >= 2 and status["lastError"]
+
+        node.stop()
+        node.start()
+        after, _ = post(node, user_key, "after a node restart, service still down")
+        assert remote_status(node, after) == "waiting"
+        assert pin_service(node)["backlog"] >= 3
+    finally:
+        service.start()
+    queued = [cid for cid, _ in before] + [after]
+    wait_until(
+        lambda: all(remote_status(node, cid) == "pinned" for cid in queued),
+        PIN_TIMEOUT,
+        0.2,
+        "the queued pins to complete",
+    )
+    assert all(len(ipfs_cluster.holders(cid)) >= 2 for cid in queued)
+    wait_until(lambda: pin_service(node)["backlog"] == 0, PIN_TIMEOUT, 0.2, "empty backlog")
+
+
+def test_bad_token_gives_a_clear_status_and_no_retry_storm(
+    ipfs_cluster, ipfs_daemon, node_factory, user_key
+):
+    node = start_node(node_factory, ipfs_daemon, ipfs_cluster, token="not-a-valid-token")
+    cid, _ = post(node, user_key, "bad token")
+    status = wait_until(
+        lambda: (s := pin_service(node))["state"] == "unauthorized" and s,
+        PIN_TIMEOUT,
+        0.2,
+        "unauthorized state",
+    )
+    assert "401" in status["lastError"]
+    sent = status["requests"]
+    assert sent <= 2
+    for i in range(5):
+        post(node, user_key, f"more posts with a bad token {i}")
+    # Observe a window (not a wait for a condition): a retry loop would send a request per
+    # message and per backoff step; a paused worker sends none.
+    window_end = time.monotonic() + 5
+    while time.monotonic() < window_end:
+        assert pin_service(node)["requests"] == sent
+        time.sleep(0.5)
+    final = pin_service(node)
+    assert final["state"] == "unauthorized" and final["backlog"] >= 6
+    assert remote_status(node, cid) == "waiting"
+    assert ipfs_cluster.service_pin(cid).status_code == 404
+
+
+def manifest_pins(cluster: IpfsCluster, node_id: str) -> set[str]:
+    """The node's head-manifest pages the service lists as pinned."""
+    response = httpx.get(
+        f"{cluster.peers[0].pinsvc_url}/pins",
+        params={
+            "meta": json.dumps({"kind": "manifest", "node": node_id}),
+            "status": "pinned,queued,pinning",
+            "limit": 1000,
+        },
+        headers={"Authorization": f"Bearer {cluster.token()}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return {result["pin"]["cid"] for result in response.json()["results"]}
+
+
+def test_superseded_head_page_is_unpinned_at_the_service(
+    ipfs_cluster, ipfs_daemon, node_factory, user_key
+):
+    node = start_node(node_factory, ipfs_daemon, ipfs_cluster, HEAD_INTERVAL="1")
+    node_id = node.get("/api/status").json()["nodeId"]
+    post(node, user_key, "first page version")
+    (first,) = wait_until(
+        lambda: manifest_pins(ipfs_cluster, node_id), PIN_TIMEOUT, 0.3, "first head page pinned"
+    )
+    wait_until(lambda: len(ipfs_cluster.holders(first)) >= 2, PIN_TIMEOUT, 0.3, "page on 2 peers")
+
+    post(node, user_key, "second page version")
+    (second,) = wait_until(
+        lambda: (pins := manifest_pins(ipfs_cluster, node_id)) != {first} and pins,
+        PIN_TIMEOUT,
+        0.3,
+        "the new head page to replace the first",
+    )
+    assert second != first
+    wait_until(
+        lambda: ipfs_cluster.service_pin(first).status_code == 404,
+        PIN_TIMEOUT,
+        0.3,
+        "the first page gone at the service",
+    )
+    wait_until(lambda: ipfs_cluster.holders(first) == [], PIN_TIMEOUT, 0.3, "unpinned on daemons")
+    wait_until(lambda: len(ipfs_cluster.holders(second)) >= 2, PIN_TIMEOUT, 0.3, "new page pinned")
