@@ -87,13 +87,20 @@ def _status(body: Any) -> PinStatus:
 class PinningServiceClient:
     """Async client of one pinning service; ``token`` is sent as ``Authorization: Bearer``."""
 
-    def __init__(self, url: str, token: str | None, timeout: float = CALL_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        timeout: float = CALL_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
             base_url=self.url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            transport=transport,
         )
         self.requests = 0
 
