@@ -91,6 +91,7 @@ def test_template_declares_functions_table_and_least_privilege(template: dict):
     )
     assert all('"MessagesTable"' in granted[a] for a in dynamodb)
     assert f":parameter/onusone-node/{STAGE}/node-key" in granted["ssm:GetParameter"]
+    assert f":parameter/onusone-node/{STAGE}/pin-service-token" in granted["ssm:GetParameter"]
     assert "kms:ViaService" in granted["kms:Decrypt"]
     assert {a.split(":")[0] for a in granted} == {"logs", "dynamodb", "ssm", "kms"}
 
