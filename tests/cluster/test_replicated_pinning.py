@@ -3,11 +3,14 @@ own Kubo daemon, replication factor 2, and a real node process (with its own Kub
 through the cluster's Pinning Service API."""
 
 import json
+import os
+import subprocess
 import time
 
 import httpx
 
 from crypto import canonical_bytes
+from node.runtime.kubo import kubo_binary
 from tests.conftest import signed_envelope
 from tests.support.cluster import IpfsCluster
 from tests.support.processes import NodeProcess, wait_until
@@ -209,3 +212,28 @@ def test_superseded_head_page_is_unpinned_at_the_service(
     )
     wait_until(lambda: ipfs_cluster.holders(first) == [], PIN_TIMEOUT, 0.3, "unpinned on daemons")
     wait_until(lambda: len(ipfs_cluster.holders(second)) >= 2, PIN_TIMEOUT, 0.3, "new page pinned")
+
+
+def test_kubo_itself_can_pin_at_the_cluster_with_pin_remote(ipfs_cluster, daemon_factory):
+    """The README's alternative: the operator points Kubo at the service instead."""
+    kubo = daemon_factory("kubo")
+
+    def ipfs(*args: str) -> str:
+        env = {**os.environ, "IPFS_PATH": str(kubo.repo_dir)}
+        result = subprocess.run(
+            [str(kubo_binary()), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    ipfs("pin", "remote", "service", "add", "cluster", ipfs_cluster.peers[0].pinsvc_url,
+         ipfs_cluster.token())  # fmt: skip
+    added = httpx.post(
+        f"{kubo.api_url}/api/v0/add",
+        params={"cid-version": 1},
+        files={"file": b"pinned remotely by Kubo itself"},
+        timeout=10,
+    )
+    cid = added.json()["Hash"]
+    assert "Status: pinned" in ipfs("pin", "remote", "add", "--service=cluster", cid)
+    assert len(ipfs_cluster.holders(cid)) == 2

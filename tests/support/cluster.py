@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from node.runtime.kubo import cache_dir, pinned_version
-from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon, free_port
 from tests.support import daemons
 from tests.support.processes import wait_until
 
@@ -61,7 +61,8 @@ class ClusterPeer:
     def __init__(self, root: Path, index: int, secret: str, password: str) -> None:
         self.index = index
         self.dir = root / f"cluster-{index}"
-        self.kubo: LocalIpfsDaemon = daemons.new_daemon(root / f"cluster-kubo-{index}")
+        # Cluster drives Kubo's RPC (pin/add with progress, repo/stat…): always Kubo here.
+        self.kubo: LocalIpfsDaemon = daemons.new_daemon(root / f"cluster-kubo-{index}", KUBO)
         self.secret = secret
         self.password = password
         self.process: subprocess.Popen[bytes] | None = None
