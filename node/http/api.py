@@ -157,7 +157,10 @@ async def get_message(request: Request) -> JSONResponse:
     stored = services.index.get(cid)
     if stored is None:
         raise ApiError(404, "not_found", f"no message {cid} on this node")
-    return JSONResponse({**stored.to_json(), "remotePin": message_remote_pin(services, cid)})
+    body = stored.to_json()
+    if services.remote_pins is not None:
+        body["remotePin"] = message_remote_pin(services, cid)
+    return JSONResponse(body)
 
 
 def _iso(ms: int) -> str | None:

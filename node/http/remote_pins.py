@@ -32,10 +32,11 @@ def pin_service_status(services: NodeServices) -> dict[str, Any]:
 
 
 def message_remote_pin(services: NodeServices, cid: str) -> dict[str, Any] | None:
-    """Where the service stands on one CID: ``status`` is ``waiting`` (not accepted by the
-    service yet), ``queued``, ``pinning``, ``pinned``, ``failed`` or ``unpinning``."""
+    """Where the service stands on one CID (None: not asked to pin it): ``status`` is
+    ``waiting`` (not accepted by the service yet), ``queued``, ``pinning``, ``pinned``,
+    ``failed`` or ``unpinning``."""
     pinner = services.remote_pins
-    pin = services.index.remote_pin_get(cid) if pinner is not None else None
+    pin = services.index.remote_pin_get(cid)
     if pinner is None or pin is None:
         return None
     return {
