@@ -152,7 +152,8 @@ class RemotePinner:
             meta = {**self.meta, "kind": pin.kind}
             status = await self.client.add(pin.cid, self.name, await self.origins(), meta)
             self._connect(status.delegates)
-            self._record(pin, status, attempts=0)
+            if not self._record(pin, status, attempts=0):
+                await self._released_meanwhile(pin.cid, status.request_id)
             return
         try:
             status = await self.client.status(pin.request_id)
@@ -165,10 +166,22 @@ class RemotePinner:
             return
         self._record(pin, status, attempts=pin.attempts + 1)
 
+    async def _released_meanwhile(self, cid: str, request_id: str) -> None:
+        """The pin was released while its POST was on the way (a head page superseded at
+        once): the entry is gone or unpinning without a request id, so remove it now."""
+        current = self.index.remote_pin_get(cid)
+        if current is None:
+            await self.client.remove(request_id)
+            self.unpinned += 1
+        elif current.state == "unpinning" and not current.request_id:
+            with_id = RemotePin(cid, current.kind, "unpinning", request_id, 0, now_ms())
+            self.index.remote_pin_update(with_id, "unpinning")
+
     def _record(
         self, pin: RemotePin, status: PinStatus | None, attempts: int, error: str = ""
-    ) -> None:
-        """Store what the service said; a missing status means "send it again"."""
+    ) -> bool:
+        """Store what the service said (a missing status means "send it again"); False when
+        the entry changed meanwhile (released, or wanted again)."""
         now = now_ms()
         if status is None:
             state, request_id, due = "waiting", "", now
@@ -179,12 +192,14 @@ class RemotePinner:
             else:
                 due = now + backoff_ms(attempts)
         updated = RemotePin(pin.cid, pin.kind, state, request_id, attempts, due, error, now)
-        if self.index.remote_pin_update(updated, pin.state) and state != pin.state:
-            if state == "pinned":
-                self.pinned += 1
-            elif state == "failed":
-                self.failed += 1
-                log.warning("pinning service %s: %s failed there", self.url, pin.cid)
+        if not self.index.remote_pin_update(updated, pin.state):
+            return False
+        if state != pin.state and state == "pinned":
+            self.pinned += 1
+        elif state != pin.state and state == "failed":
+            self.failed += 1
+            log.warning("pinning service %s: %s failed there", self.url, pin.cid)
+        return True
 
     def _connect(self, delegates: list[str]) -> None:
         """The spec asks clients to connect to the service's delegates, so its daemons fetch

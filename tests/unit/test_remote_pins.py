@@ -34,6 +34,7 @@ class FakeService:
         self.replies: list[tuple[int, object, dict[str, str]]] = []
         self.seen: list[tuple[str, str, object]] = []
         self.pins: dict[str, str] = {}
+        self.during_post = lambda: None
 
     async def handle(self, request: Request) -> Response:
         body = await request.json() if request.method == "POST" else None
@@ -44,6 +45,7 @@ class FakeService:
                 return Response(reply, status, headers)
             return JSONResponse(reply, status, headers)
         if request.method == "POST":
+            self.during_post()
             self.pins[body["cid"]] = "pinned"
             return JSONResponse(status_json(body["cid"], "queued"), 202)
         request_id = request.path_params["rid"]
@@ -201,6 +203,15 @@ async def test_release_removes_the_pin_and_a_lost_pin_is_sent_again(service, ind
     assert index.remote_pin_get(CID).state == "unpinning"
     await worker.run_once()
     assert service.pins == {} and index.remote_pin_get(CID) is None and worker.unpinned == 1
+
+
+async def test_a_page_released_while_its_pin_is_on_the_way_is_removed(service, index):
+    worker = pinner(index, service.client())
+    worker.request(CID, "manifest")
+    service.during_post = lambda: worker.release(CID)  # superseded during the POST
+    await worker.run_once()
+    assert service.pins == {} and index.remote_pin_get(CID) is None
+    assert [method for method, _, _ in service.seen] == ["POST", "DELETE"]
 
 
 def test_pin_service_settings():
