@@ -13,6 +13,7 @@ from crypto import canonical_bytes
 from node.runtime.kubo import kubo_binary
 from tests.conftest import signed_envelope
 from tests.support.cluster import IpfsCluster
+from tests.support.network import start_network
 from tests.support.processes import NodeProcess, wait_until
 
 PIN_TIMEOUT = 60.0
@@ -237,3 +238,35 @@ def test_kubo_itself_can_pin_at_the_cluster_with_pin_remote(ipfs_cluster, daemon
     cid = added.json()["Hash"]
     assert "Status: pinned" in ipfs("pin", "remote", "add", "--service=cluster", cid)
     assert len(ipfs_cluster.holders(cid)) == 2
+
+
+def test_replicas_of_other_nodes_are_pinned_at_the_service_only_when_asked(
+    ipfs_cluster, tmp_path, user_key
+):
+    service = {
+        "PIN_SERVICE_URL": ipfs_cluster.peers[0].pinsvc_url,
+        "PIN_SERVICE_TOKEN": ipfs_cluster.token(),
+    }
+    network = start_network(
+        tmp_path,
+        ["author", "keeper", "local"],
+        [("author", "keeper"), ("author", "local")],
+        node_env={"keeper": {**service, "PIN_SERVICE_REPLICAS": "true"}, "local": service},
+    )
+    try:
+        cid, _ = post(network.nodes["author"], user_key, "kept remotely by another node")
+        keeper, local = network.nodes["keeper"], network.nodes["local"]
+        wait_until(lambda: remote_status(keeper, cid) == "pinned", PIN_TIMEOUT, 0.2, "replica")
+        assert ipfs_cluster.service_pin(cid).json()["pin"]["meta"]["kind"] == "replica"
+        assert len(ipfs_cluster.holders(cid)) == 2
+        wait_until(
+            lambda: (
+                (m := local.get(f"/api/messages/{cid}")).status_code == 200 and m.json()["pinned"]
+            ),
+            PIN_TIMEOUT,
+            0.2,
+            "the local replica on the node without PIN_SERVICE_REPLICAS",
+        )
+        assert local.get(f"/api/messages/{cid}").json()["remotePin"] is None
+    finally:
+        network.stop()
