@@ -35,6 +35,8 @@ AUTH_PAUSE_SECONDS = 60.0
 # Cluster reports a peer's transient error (a peer that just went down) as failed and recovers.
 FAILED_RECHECKS = 6
 MAX_DELEGATES = 3
+# Consecutive 404s on a pin the service accepted before the node sends it again.
+LOST_AFTER = 3
 
 Origins = Callable[[], Awaitable[list[str]]]
 Connect = Callable[[str], Awaitable[None]]
@@ -158,8 +160,12 @@ class RemotePinner:
         try:
             status = await self.client.status(pin.request_id)
         except PinNotFound:
-            # The service lost it (or it was removed there): ask again.
-            self._record(pin, None, attempts=0)
+            if pin.attempts + 1 < LOST_AFTER:
+                # IPFS Cluster answers 404 until its peers have taken a new pin up.
+                self._record(pin, PinStatus(pin.request_id, pin.state, pin.cid), pin.attempts + 1)
+            else:
+                # The service lost it (or it was removed there): ask again.
+                self._record(pin, None, attempts=0)
             return
         except PinServiceRejected as exc:
             self._record(pin, PinStatus(pin.request_id, "failed", pin.cid), pin.attempts, str(exc))

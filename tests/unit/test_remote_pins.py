@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from node.envelope import now_ms
-from node.remote_pins import AUTH_PAUSE_SECONDS, RemotePinner
+from node.remote_pins import AUTH_PAUSE_SECONDS, LOST_AFTER, RemotePinner
 from node.settings import Settings, SettingsError
 from storage.index import NEVER
 from storage.pinning_service import (
@@ -191,7 +191,10 @@ async def test_release_removes_the_pin_and_a_lost_pin_is_sent_again(service, ind
     worker = pinner(index, service.client())
     worker.request(CID, "manifest")
     await worker.run_once()
-    del service.pins[CID]  # the service lost it
+    del service.pins[CID]  # the service lost it: a 404 may be a pin not taken up yet
+    for _ in range(LOST_AFTER - 1):
+        await worker.run_once(ignore_backoff=True)
+        assert index.remote_pin_get(CID).state == "queued"
     await worker.run_once(ignore_backoff=True)
     assert index.remote_pin_get(CID).state == "waiting"
     await worker.run_once(ignore_backoff=True)
