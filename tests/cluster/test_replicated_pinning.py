@@ -241,9 +241,10 @@ def test_kubo_itself_can_pin_at_the_cluster_with_pin_remote(ipfs_cluster, daemon
     # --background: without it Kubo asks for the status at once, and Cluster may answer 404
     # until its peers have taken the pin up.
     ipfs("pin", "remote", "add", "--service=cluster", "--background", "--name=onusone", cid)
+    # Cluster ignores the status filter when CIDs are given: read the status column.
     wait_until(
-        lambda: cid in ipfs("pin", "remote", "ls", "--service=cluster", f"--cid={cid}",
-                            "--status=pinned"),
+        lambda: f"{cid}\tpinned" in ipfs("pin", "remote", "ls", "--service=cluster",
+                                         f"--cid={cid}", "--status=pinned"),
         PIN_TIMEOUT,
         0.3,
         "Kubo's remote pin to be pinned",
