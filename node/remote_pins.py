@@ -31,9 +31,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 64
 AUTH_PAUSE_SECONDS = 60.0
-# A "failed" from the service is looked at again this many times before it is final: IPFS
-# Cluster reports a peer's transient error (a peer that just went down) as failed and recovers.
-FAILED_RECHECKS = 6
+# A "failed" from the service is looked at again this many times, then the pin is sent once
+# more and looked at as many times again before it is final: IPFS Cluster reports the pins of a
+# peer that just went down as failed, and recovers or re-allocates them.
+FAILED_RECHECKS = 4
 MAX_DELEGATES = 3
 # Consecutive 404s on a pin the service accepted before the node sends it again.
 LOST_AFTER = 3
@@ -154,7 +155,9 @@ class RemotePinner:
             meta = {**self.meta, "kind": pin.kind}
             status = await self.client.add(pin.cid, self.name, await self.origins(), meta)
             self._connect(status.delegates)
-            if not self._record(pin, status, attempts=0):
+            # A pin sent again after "failed" keeps counting its checks; a new one starts over.
+            attempts = pin.attempts if pin.request_id else 0
+            if not self._record(pin, status, attempts):
                 await self._released_meanwhile(pin.cid, status.request_id)
             return
         try:
@@ -193,8 +196,12 @@ class RemotePinner:
             state, request_id, due = "waiting", "", now
         else:
             state, request_id = status.status, status.request_id
-            if state == "pinned" or (state == "failed" and attempts >= FAILED_RECHECKS):
+            if state == "pinned" or (state == "failed" and attempts >= 2 * FAILED_RECHECKS):
                 due = NEVER
+            elif state == "failed" and attempts == FAILED_RECHECKS:
+                # Sent again once: IPFS Cluster re-allocates a pin whose peer was lost only
+                # when it is pinned again (request id kept, so a release still removes it).
+                state, due = "waiting", now
             else:
                 due = now + backoff_ms(attempts)
         updated = RemotePin(pin.cid, pin.kind, state, request_id, attempts, due, error, now)

@@ -359,12 +359,12 @@ class DynamoMessageIndex:
 
     def remote_pin_release(self, cid: str, at: int) -> None:
         key = {"pk": _s(f"remotepin#{cid}")}
-        waiting = {":waiting": _s("waiting")}
+        never_sent = {":waiting": _s("waiting"), ":none": _s("")}
         if self._remote_conditional(
             self._db.delete_item,
             Key=key,
-            ConditionExpression="#s = :waiting",
-            ExpressionAttributeValues=waiting,
+            ConditionExpression="#s = :waiting AND request_id = :none",
+            ExpressionAttributeValues=never_sent,
         ):
             return
         self._remote_conditional(

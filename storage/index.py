@@ -167,8 +167,8 @@ class MessageIndex(Protocol):
         state, except one being unpinned, which is wanted again (``waiting``)."""
 
     def remote_pin_release(self, cid: str, at: int) -> None:
-        """Queue the removal of ``cid``'s remote pin. One never sent to the service is simply
-        forgotten; an unknown CID is a no-op."""
+        """Queue the removal of ``cid``'s remote pin. One never sent to the service (waiting,
+        no request id) is simply forgotten; an unknown CID is a no-op."""
 
     def remote_pin_get(self, cid: str) -> RemotePin | None: ...
 

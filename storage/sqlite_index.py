@@ -213,7 +213,10 @@ class SqliteMessageIndex:
 
     def remote_pin_release(self, cid: str, at: int) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM remote_pins WHERE cid = ? AND state = 'waiting'", (cid,))
+            self._db.execute(
+                "DELETE FROM remote_pins WHERE cid = ? AND state = 'waiting' AND request_id = ''",
+                (cid,),
+            )
             self._db.execute(
                 "UPDATE remote_pins SET state = 'unpinning', attempts = 0, next_attempt_at = ?,"
                 " last_error = '', updated_at = ? WHERE cid = ?",

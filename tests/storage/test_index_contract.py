@@ -298,3 +298,13 @@ def test_remote_pins_queue_follow_and_release(open_index):
     assert not again.remote_pin_forget(a, "queued")
     assert again.remote_pin_forget(a, "unpinning")
     assert again.remote_pin_get(a) is None and again.remote_pin_counts() == {}
+
+
+def test_remote_pin_sent_again_is_unpinned_on_release(index):
+    cid = message("resent").cid
+    index.remote_pin_want(cid, "manifest", 1_000)
+    resent = RemotePin(cid, "manifest", "waiting", "request-1", 4, 2_000, "", 1_500)
+    assert index.remote_pin_update(resent, "waiting")
+    index.remote_pin_release(cid, 3_000)
+    released = index.remote_pin_get(cid)
+    assert (released.state, released.request_id) == ("unpinning", "request-1")

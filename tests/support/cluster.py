@@ -234,6 +234,12 @@ class IpfsCluster:
             peer.configure([p for p in self.peers if p is not peer], self.replication)
         for peer in self.peers:
             peer.start()
+        self.wait_whole()
+        self.start_seconds = time.monotonic() - started
+        return self
+
+    def wait_whole(self) -> None:
+        """Until every peer sees every other (after a start, or a peer's restart)."""
         everyone = {peer.peer_id for peer in self.peers}
         wait_until(
             lambda: all(peer.cluster_peers() >= everyone for peer in self.peers),
@@ -241,8 +247,6 @@ class IpfsCluster:
             0.5,
             "every cluster peer to see the others",
         )
-        self.start_seconds = time.monotonic() - started
-        return self
 
     def stop(self) -> None:
         for peer in self.peers:

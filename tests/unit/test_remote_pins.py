@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from node.envelope import now_ms
-from node.remote_pins import AUTH_PAUSE_SECONDS, LOST_AFTER, RemotePinner
+from node.remote_pins import AUTH_PAUSE_SECONDS, FAILED_RECHECKS, LOST_AFTER, RemotePinner
 from node.settings import Settings, SettingsError
 from storage.index import NEVER
 from storage.pinning_service import (
@@ -215,6 +215,24 @@ async def test_a_page_released_while_its_pin_is_on_the_way_is_removed(service, i
     await worker.run_once()
     assert service.pins == {} and index.remote_pin_get(CID) is None
     assert [method for method, _, _ in service.seen] == ["POST", "DELETE"]
+
+
+async def test_failed_is_rechecked_then_sent_once_more_then_final(service, index):
+    worker = pinner(index, service.client())
+    worker.request(CID, "message")
+    await worker.run_once()
+    service.pins[CID] = "failed"
+    for _ in range(FAILED_RECHECKS):
+        await worker.run_once(ignore_backoff=True)
+    assert index.remote_pin_get(CID).state == "waiting"  # sent again
+    await worker.run_once(ignore_backoff=True)
+    assert [m for m, _, _ in service.seen].count("POST") == 2
+    service.pins[CID] = "failed"
+    for _ in range(FAILED_RECHECKS):
+        await worker.run_once(ignore_backoff=True)
+    final = index.remote_pin_get(CID)
+    assert final.state == "failed" and final.next_attempt_at == NEVER
+    assert index.remote_pin_counts() == {"failed": 1} and worker.failed == 2
 
 
 def test_pin_service_settings():
