@@ -187,6 +187,12 @@ class ClusterPeer:
         peers = _json_values(self.ctl("peers", "ls"))
         return {peer["id"] for peer in peers if not peer.get("error")}
 
+    def metric_peers(self, name: str = "freespace") -> set[str]:
+        """Peers whose informer metric this peer holds: what it can allocate pins to."""
+        metrics = _json_values(self.ctl("health", "metrics", name))
+        flat = [m for value in metrics for m in (value if isinstance(value, list) else [value])]
+        return {m["peer"] for m in flat if m.get("valid", True)}
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
@@ -239,13 +245,17 @@ class IpfsCluster:
         return self
 
     def wait_whole(self) -> None:
-        """Until every peer sees every other (after a start, or a peer's restart)."""
+        """Until every peer sees every other and can allocate to it (after a start, or a
+        peer's restart)."""
         everyone = {peer.peer_id for peer in self.peers}
         wait_until(
-            lambda: all(peer.cluster_peers() >= everyone for peer in self.peers),
+            lambda: all(
+                peer.cluster_peers() >= everyone and peer.metric_peers() >= everyone
+                for peer in self.peers
+            ),
             READY_TIMEOUT,
             0.5,
-            "every cluster peer to see the others",
+            "every cluster peer to see the others and their metrics",
         )
 
     def stop(self) -> None:
