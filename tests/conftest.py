@@ -84,3 +84,12 @@ def signed_envelope(key: NodeKey, content: str = "hello", board: str = "general"
         **extra,
     }
     return sign_envelope(unsigned, key)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test outside tests/unit talks to real daemons and servers: ``-m integration``
+    selects them, ``-m "not integration"`` runs the in-process tests alone."""
+    unit = Path(__file__).parent / "unit"
+    for item in items:
+        if unit not in item.path.parents:
+            item.add_marker(pytest.mark.integration)

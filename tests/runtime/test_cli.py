@@ -11,14 +11,14 @@ import httpx
 import pytest
 
 from node.runtime.local_ipfs import free_port
-from tests.support.processes import ROOT, NodeProcess, wait_until
+from tests.support.processes import ROOT, NodeProcess, clean_env, wait_until
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "node", *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=clean_env(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -79,15 +79,14 @@ def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(
     when it is installed and js-ipfs otherwise, and says which and why."""
     if httpx_answers("http://127.0.0.1:5001"):
         raise AssertionError("something listens on 127.0.0.1:5001; this test needs it free")
-    env = {k: v for k, v in os.environ.items() if k != "IPFS_API"}
+    node = NodeProcess(tmp_path / "data", "", {})
+    del node.env["IPFS_API"]
     if not kubo_installed:
         # No cached build and no `ipfs` on PATH: what a machine without Go looks like.
-        env["ONUSONE_CACHE"] = str(tmp_path / "empty-cache")
-        env["PATH"] = os.pathsep.join(
-            d for d in env["PATH"].split(os.pathsep) if not (Path(d) / "ipfs").exists()
+        node.env["ONUSONE_CACHE"] = str(tmp_path / "empty-cache")
+        node.env["PATH"] = os.pathsep.join(
+            d for d in node.env["PATH"].split(os.pathsep) if not (Path(d) / "ipfs").exists()
         )
-    node = NodeProcess(tmp_path / "data", "", {})
-    node.env = {**env, "DATA_DIR": str(node.data_dir), "PORT": str(node.port), "HOST": "127.0.0.1"}
     node.start(timeout=60)
     try:
         status = wait_until(

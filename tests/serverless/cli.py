@@ -2,10 +2,11 @@
 update notifications or AWS credentials of the machine, on a copy of the checkout (the CLI and
 its plugin work in ``.serverless/`` of the service, which concurrent runs would share)."""
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from tests.support.processes import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERLESS = ROOT / "node_modules" / ".bin" / "serverless"
@@ -31,17 +32,17 @@ def serverless(
 ) -> str:
     """Run ``serverless ARGS`` in ``service``; returns stdout, raises with the output."""
     assert SERVERLESS.exists(), f"{SERVERLESS} is missing: run `scripts/setup.sh dev`"
-    full_env = {
-        **os.environ,
-        "SLS_TELEMETRY_DISABLED": "1",
-        "SLS_NOTIFICATIONS_MODE": "off",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "VIRTUAL_ENV": str(ROOT / ".venv"),
-        **(env or {}),
-    }
-    full_env.pop("AWS_PROFILE", None)
+    full_env = clean_env(
+        {
+            "SLS_TELEMETRY_DISABLED": "1",
+            "SLS_NOTIFICATIONS_MODE": "off",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "VIRTUAL_ENV": str(ROOT / ".venv"),
+            **(env or {}),
+        }
+    )
     result = subprocess.run(
         [str(SERVERLESS), *args],
         cwd=service,

@@ -131,8 +131,7 @@ def test_scheduled_event_catches_up_from_another_node(
     manifest and fetches, stores and pins what it lacks."""
     lambda_daemon, other_daemon = daemon_factory(), daemon_factory()
     connect_daemons(lambda_daemon, other_daemon)
-    own_store = {"STORE": "sqlite", "DYNAMODB_TABLE": "", "NODE_KEY_SSM_PARAM": ""}
-    other = node_factory(other_daemon.api_multiaddr, {**own_store, "HEAD_INTERVAL": "0.5"})
+    other = node_factory(other_daemon.api_multiaddr, {"HEAD_INTERVAL": "0.5"})
     envelope = signed_envelope(user_key, "posted on another node while the Lambda slept")
     posted = other.post("/api/broadcast", json=envelope)
     assert posted.status_code == 200, posted.text

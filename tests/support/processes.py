@@ -12,6 +12,27 @@ import httpx
 from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# What a test process inherits from the developer's environment: enough to find programs (the
+# Kubo build cache included) and a home, nothing that configures the node (NODE_KEY, STORE,
+# API_TOKENS, IPFS_API, AWS_*, ...).
+INHERITED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TZ",
+    "XDG_CACHE_HOME",
+    "ONUSONE_CACHE",
+)
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a test starts a process with: the few inherited variables plus
+    ``extra``; a test says every setting its process runs with."""
+    inherited = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    return {**inherited, **(extra or {})}
 
 
 def connect_daemons(a: LocalIpfsDaemon, b: LocalIpfsDaemon) -> None:
@@ -34,7 +55,7 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
 
 class ServerProcess:
     """A test server in its own process group on 127.0.0.1, ready once ``ready_path`` answers
-    (any HTTP status), stopped by its PID."""
+    (any HTTP status), stopped by its PID. It runs in ``clean_env(env)``."""
 
     ready_path = "/"
 
@@ -49,7 +70,7 @@ class ServerProcess:
         self.argv = argv
         self.port = port
         self.log_path = log_path
-        self.env = env
+        self.env = clean_env(env)
         self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -115,7 +136,6 @@ class NodeProcess(ServerProcess):
             port,
             data_dir.with_suffix(".node.log"),
             env={
-                **os.environ,
                 "DATA_DIR": str(data_dir),
                 "IPFS_API": ipfs_api,
                 "PORT": str(port),
