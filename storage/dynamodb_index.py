@@ -6,14 +6,17 @@ One table, overloaded keys (``pk`` only), two global secondary indexes:
   ``pinned``; ``gsi1`` = (``board#<board>``, ``<ts>#<seq>``) lists a board newest first and
   ``gsi2`` = (``board#<board>``, ``seq``) lists it in the order this node received it;
 - outbox entry ``outbox#<cid>``: ``gsi1`` = (``outbox``, ``<next_attempt_at>#<cid>``), due first;
+- replica entry ``replica#<cid>`` of a message received from a peer and not pinned yet:
+  ``gsi1`` = (``replicas``, ``<received_at>#<cid>``), oldest first;
 - peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>`` (``gsi1`` = (``meta``,
   key), so ``meta_scan`` is a Query of one partition);
 - remote pin ``remotepin#<cid>``: while open, ``gsi1`` = (``remotepin``, ``<due>#<cid>``); a
   pinned one drops its ``gsi1`` keys, so the partition is the backlog, not the history;
 - counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
 
-A message, its outbox entry and the counters are written in one transaction conditioned on the
-message being new, so a duplicate changes nothing and counts stay exact without a Scan.
+A message, its outbox or replica entry and the counters are written in one transaction
+conditioned on the message being new, so a duplicate changes nothing and counts stay exact
+without a Scan.
 """
 
 import json
@@ -217,9 +220,8 @@ class DynamoMessageIndex:
             self._count_one(f"counter#board#{board}"),
             self._count_one("counter#all"),
         ]
-        if outbox_at is not None:
-            outbox = _outbox_item(m.cid, outbox_at)
-            writes.append({"Put": {"TableName": self.table, "Item": outbox}})
+        pending = _outbox_item(m.cid, outbox_at) if outbox_at is not None else _replica_item(m)
+        writes.append({"Put": {"TableName": self.table, "Item": pending}})
         try:
             self._db.transact_write_items(TransactItems=writes)
         except ClientError as exc:
@@ -289,7 +291,21 @@ class DynamoMessageIndex:
         return _int(item, "messages")
 
     def mark_pinned(self, cid: str) -> None:
+        # Flag first: a crash in between leaves a replica entry whose pin is repeated, a no-op.
         self._update_existing(f"msg#{cid}", "SET pinned = :yes", {":yes": {"BOOL": True}})
+        self._db.delete_item(**self._key(f"replica#{cid}"))
+
+    def unpinned(self, after: str, limit: int) -> list[tuple[str, str]]:
+        condition, values = "gsi1pk = :replicas", {":replicas": _s("replicas")}
+        if after:
+            condition, values[":after"] = f"{condition} AND gsi1sk > :after", _s(after)
+        items = self._query(
+            limit,
+            IndexName="gsi1",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+        return [(item["gsi1sk"]["S"], item["cid"]["S"]) for item in items]
 
     def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]:
         items = self._query(
@@ -529,6 +545,15 @@ def _to_remote(item: dict[str, Any]) -> RemotePin:
         last_error=item.get("last_error", {}).get("S", ""),
         updated_at=_int(item, "updated_at"),
     )
+
+
+def _replica_item(m: NewMessage) -> dict[str, Any]:
+    return {
+        "pk": _s(f"replica#{m.cid}"),
+        "cid": _s(m.cid),
+        "gsi1pk": _s("replicas"),
+        "gsi1sk": _s(f"{_pad(m.received_at)}#{m.cid}"),
+    }
 
 
 def _merge_peer(old: PeerStats | None, new: PeerStats) -> PeerStats:

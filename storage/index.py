@@ -152,7 +152,13 @@ class MessageIndex(Protocol):
 
     def count(self, board: str | None = None) -> int: ...
 
-    def mark_pinned(self, cid: str) -> None: ...
+    def mark_pinned(self, cid: str) -> None:
+        """The message's block is pinned on our daemon; it leaves the replica queue."""
+
+    def unpinned(self, after: str, limit: int) -> list[tuple[str, str]]:
+        """The durable replica queue: messages received from peers (added without
+        ``outbox_at``) and not pinned yet, oldest first, as ``(position, cid)`` after the
+        position ``after`` ("" for the start). Local messages are the outbox's to pin."""
 
     def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]: ...
 

@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_board_seq ON messages (board, seq);
+-- The replica queue: only unpinned rows are in it, so it stays as small as the backlog.
+CREATE INDEX IF NOT EXISTS messages_unpinned ON messages (seq) WHERE pinned = 0;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- COUNT(*) walks the whole table (tens of ms at a million rows); /api/status asks every call.
 CREATE TABLE IF NOT EXISTS board_counts (board TEXT PRIMARY KEY, n INTEGER NOT NULL);
@@ -180,6 +182,15 @@ class SqliteMessageIndex:
 
     def mark_pinned(self, cid: str) -> None:
         self._write("UPDATE messages SET pinned = 1 WHERE cid = ?", (cid,))
+
+    def unpinned(self, after: str, limit: int) -> list[tuple[str, str]]:
+        rows = self._query(
+            "SELECT seq, cid FROM messages WHERE pinned = 0 AND seq > ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.cid = messages.cid)"
+            " ORDER BY seq LIMIT ?",
+            (int(after or 0), limit),
+        )
+        return [(str(seq), cid) for seq, cid in rows]
 
     def outbox_due(self, now_ms: int, limit: int) -> list[OutboxItem]:
         rows = self._query(

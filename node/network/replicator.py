@@ -1,6 +1,11 @@
 """Keeps a replica of every message received from peers: pins it on our daemon in the
 background, with bounded concurrency, so a slow daemon never slows ingest.
 
+The queue that matters is the index's (``MessageIndex.unpinned``: every received message not
+pinned yet); the in-memory queue only carries fresh ones to the workers without a read. A
+process that stops before a pin, or gives up after ``MAX_ATTEMPTS``, leaves the message
+unpinned in the index, and the next start (or the next scheduled Lambda run) queues it again.
+
 The replica is made by adding the envelope's canonical bytes, which ingest has already checked
 against the CID, so the daemon stores exactly the block the author pinned (same CID, compared by
 bytes) without a ~260 ms bitswap round trip and without needing the origin to still be online.
@@ -20,6 +25,9 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 8
 MAX_ATTEMPTS = 5
+# Replicas left by an earlier process are queued this many at a time, so that a long backlog
+# never sits in memory whole.
+RECOVER_PAGE = 512
 
 
 class Replicator:
@@ -30,16 +38,19 @@ class Replicator:
         self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
         # Called with the CID of each replica once pinned (PIN_SERVICE_REPLICAS).
         self.on_pinned: Callable[[str], None] | None = None
+        self._queued: set[str] = set()
 
     def submit(self, cid: str) -> None:
-        self._queue.put_nowait((cid, 0))
+        if cid not in self._queued:
+            self._queued.add(cid)
+            self._queue.put_nowait((cid, 0))
 
     def backlog(self) -> int:
         return self._queue.qsize()
 
     async def pin(self, cid: str) -> None:
         stored = self.index.get(cid)
-        if stored is None:
+        if stored is None or stored.pinned:
             return
         added = await self.ipfs.add(canonical_bytes(stored.envelope))
         if added.to_bytes() != parse_cid(cid).to_bytes():
@@ -51,28 +62,59 @@ class Replicator:
     async def _worker(self) -> None:
         while True:
             cid, attempts = await self._queue.get()
+            retry = False
             try:
                 await self.pin(cid)
             except IpfsError as exc:
                 if attempts + 1 >= MAX_ATTEMPTS and not isinstance(exc, IpfsUnavailable):
                     log.warning(
-                        "replica of %s not pinned after %d attempts: %s", cid, attempts + 1, exc
+                        "replica of %s not pinned after %d attempts (the next start retries): %s",
+                        cid,
+                        attempts + 1,
+                        exc,
                     )
                 else:
                     await asyncio.sleep(backoff_ms(attempts) / 1000)
                     self._queue.put_nowait((cid, attempts + 1))
+                    retry = True
             finally:
+                if not retry:
+                    self._queued.discard(cid)
                 self._queue.task_done()
 
-    async def run(self) -> None:
-        await asyncio.gather(*(self._worker() for _ in range(self.concurrency)))
+    async def recover(self) -> int:
+        """Queue the replicas the index still lacks, a page each time the workers have
+        emptied the queue; returns how many were queued. Needs running workers."""
+        after, queued = "", 0
+        while True:
+            await self._queue.join()
+            page = self.index.unpinned(after, RECOVER_PAGE)
+            if not page:
+                break
+            for _, cid in page:
+                self.submit(cid)
+            queued += len(page)
+            after = page[-1][0]
+        if queued:
+            log.info("replicas: queued %d message(s) an earlier run left unpinned", queued)
+        return queued
 
-    async def drain(self, timeout: float) -> bool:
-        """Pin what is queued, for callers without background loops (Lambda); True when the
-        queue emptied in time."""
+    async def run(self) -> None:
         workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
+            await self.recover()
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def drain(self, timeout: float) -> bool:
+        """Pin what is queued and what earlier runs left unpinned, for callers without
+        background loops (Lambda); True when all of it was pinned in time."""
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        try:
+            await asyncio.wait_for(self.recover(), timeout)
             return True
         except TimeoutError:
             return False

@@ -3,24 +3,11 @@ request carries the expected ``Authorization`` header. Run as its own process by
 ``python -m tests.serverless.auth_proxy PORT UPSTREAM_URL HEADER_VALUE``."""
 
 import sys
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import BinaryIO
 
 import httpx
 
-
-def read_body(rfile: BinaryIO, headers: Message) -> bytes:
-    """The request body, also when the client streams it chunked (ipfshttpclient's uploads)."""
-    if headers.get("Transfer-Encoding", "").lower() != "chunked":
-        return rfile.read(int(headers.get("Content-Length") or 0))
-    parts = []
-    while size := int(rfile.readline().split(b";")[0], 16):
-        parts.append(rfile.read(size))
-        rfile.readline()
-    while rfile.readline() not in (b"\r\n", b"\n", b""):
-        pass
-    return b"".join(parts)
+from tests.support.rpc_proxy import read_body
 
 
 def serve(port: int, upstream: str, expected: str) -> None:

@@ -103,6 +103,29 @@ def test_mark_pinned(index):
     assert not index.has(message("unknown").cid)
 
 
+def test_replica_queue_holds_received_messages_until_pinned_across_reopening(open_index):
+    first = open_index()
+    received = [message(f"received {i}", ts=1_000 + i) for i in range(5)]
+    local = message("posted here", ts=999)
+    first.add(received)
+    first.add([local], outbox_at=10)
+    first.add(received[:2])  # a duplicate does not queue twice
+    first.mark_pinned(received[1].cid)
+    first.close()
+
+    again = open_index()
+    # Oldest first, local messages (the outbox's to pin) and pinned ones left out; paged.
+    page = again.unpinned("", 2)
+    assert [cid for _, cid in page] == [received[0].cid, received[2].cid]
+    rest = again.unpinned(page[-1][0], 10)
+    assert [cid for _, cid in rest] == [received[3].cid, received[4].cid]
+    assert again.unpinned(rest[-1][0], 10) == []
+    for m in received:
+        again.mark_pinned(m.cid)
+    assert again.unpinned("", 10) == []
+    assert again.outbox_size() == 1
+
+
 def test_board_pages_newest_first_with_cursor(index):
     # Equal timestamps tie-break by arrival, newest first, and no page repeats or skips one.
     added = [message(f"m{i}", ts=1_000 + (i // 2)) for i in range(7)]
