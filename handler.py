@@ -28,11 +28,8 @@ def is_http_event(event: dict[str, Any]) -> bool:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if is_http_event(event):
         return _http(event, context)
-    from node.runtime.scheduled import listen_window, run_scheduled, walk_budget
+    from node.runtime.scheduled import run_scheduled
 
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     left = remaining() if remaining else None
-    window = listen_window(left)
-    return asyncio.get_event_loop().run_until_complete(
-        run_scheduled(services, window, walk_budget(left, window))
-    )
+    return asyncio.get_event_loop().run_until_complete(run_scheduled(services, left))

@@ -7,12 +7,15 @@ import random
 from node.envelope import now_ms
 from node.pipeline import BroadcastPipeline
 from storage.errors import IpfsError, IpfsUnavailable
+from storage.index import OutboxItem
 
 log = logging.getLogger(__name__)
 
 BASE_DELAY_MS = 500
 MAX_DELAY_MS = 10_000
 BATCH = 64
+# A due time later than any entry's: ``drain`` takes every entry, whatever its backoff.
+EVERYTHING = 2**62
 
 
 def backoff_ms(attempts: int) -> int:
@@ -30,23 +33,55 @@ class OutboxWorker:
         """Retry now (the daemon just came back), not when the backoff says."""
         self._wake.set()
 
-    async def run_once(self, *, ignore_backoff: bool = False) -> int:
-        """Deliver what is due; returns how many were delivered. Stops at the first sign the
-        daemon is down instead of failing every entry one by one."""
-        index = self.pipeline.index
+    async def run_once(self) -> int:
+        """Deliver what is due, up to ``BATCH``; returns how many were delivered. Stops at the
+        first sign the daemon is down instead of failing every entry one by one."""
         delivered = 0
-        due_at = 2**62 if ignore_backoff else now_ms()
-        for item in index.outbox_due(due_at, BATCH):
-            try:
-                await self.pipeline.deliver(item.cid)
-                delivered += 1
-            except IpfsUnavailable as exc:
-                index.outbox_reschedule(item.cid, now_ms() + backoff_ms(item.attempts), str(exc))
-                break
-            except IpfsError as exc:
-                log.warning("outbox: %s failed: %s", item.cid, exc)
-                index.outbox_reschedule(item.cid, now_ms() + backoff_ms(item.attempts), str(exc))
+        try:
+            for item in self.pipeline.index.outbox_due(now_ms(), BATCH):
+                delivered += await self._attempt(item)
+        except IpfsUnavailable:
+            pass
         return delivered
+
+    async def drain(self, deadline: float) -> int:
+        """Deliver the whole backlog, backoff ignored (for the scheduled Lambda run, whose
+        schedule is the retry clock), each entry tried at most once, until the event loop's
+        clock reaches ``deadline`` or the daemon is down; returns how many were delivered.
+        What is left stays queued, due as before, for the next run."""
+        loop = asyncio.get_running_loop()
+        failed: set[str] = set()
+        delivered = 0
+        try:
+            while loop.time() < deadline:
+                due = self.pipeline.index.outbox_due(EVERYTHING, BATCH + len(failed))
+                batch = [item for item in due if item.cid not in failed]
+                if not batch:
+                    break
+                for item in batch:
+                    if loop.time() >= deadline:
+                        break
+                    if await self._attempt(item):
+                        delivered += 1
+                    else:
+                        failed.add(item.cid)
+        except IpfsUnavailable:
+            pass
+        return delivered
+
+    async def _attempt(self, item: OutboxItem) -> bool:
+        """Deliver one entry; False when the daemon refused it. Either way a failure is
+        rescheduled with backoff; ``IpfsUnavailable`` (the daemon is down) is raised on."""
+        try:
+            await self.pipeline.deliver(item.cid)
+            return True
+        except IpfsError as exc:
+            at = now_ms() + backoff_ms(item.attempts)
+            self.pipeline.index.outbox_reschedule(item.cid, at, str(exc))
+            if isinstance(exc, IpfsUnavailable):
+                raise
+            log.warning("outbox: %s failed: %s", item.cid, exc)
+            return False
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         while True:

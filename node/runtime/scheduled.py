@@ -1,5 +1,6 @@
 """What the scheduled Lambda event does instead of the background loops of a long-running node:
-retry the outbox, then catch up from the network for a bounded window.
+deliver the outbox's whole backlog, then catch up from the network for a bounded window, all
+inside the invocation's remaining time.
 
 A Lambda cannot hold a pubsub subscription open, so it misses announcements; the schedule opens
 a short window on the remote daemon to hear head manifests and fetch what this node lacks.
@@ -17,8 +18,17 @@ from storage.errors import IpfsError
 log = logging.getLogger(__name__)
 
 MAX_WINDOW_SECONDS = 20.0
-# Time kept back from the Lambda timeout for the outbox retry and for answering.
+# Time kept back from the Lambda timeout for pinning what catch-up fetched and for answering.
 SAFETY_SECONDS = 10.0
+# What the outbox may take in a run without a Lambda context (a local invoke).
+DEFAULT_OUTBOX_SECONDS = 60.0
+
+
+def outbox_budget(remaining_ms: int | None) -> float:
+    """Seconds the outbox may take: all the run has, less ``SAFETY_SECONDS``."""
+    if remaining_ms is None:
+        return DEFAULT_OUTBOX_SECONDS
+    return max(0.0, remaining_ms / 1000 - SAFETY_SECONDS)
 
 
 def listen_window(remaining_ms: int | None) -> float:
@@ -28,17 +38,22 @@ def listen_window(remaining_ms: int | None) -> float:
     return max(0.0, min(MAX_WINDOW_SECONDS, remaining_ms / 1000 - SAFETY_SECONDS))
 
 
-async def run_scheduled(
-    services: NodeServices, listen_seconds: float, walk_seconds: float | None = None
-) -> dict[str, Any]:
-    """Deliver every queued message now (the schedule is the retry clock, so backoff is
-    ignored), then sync. A daemon that is down is reported, not raised: the next run retries."""
-    result: dict[str, Any] = {
-        "outboxDelivered": await services.outbox.run_once(ignore_backoff=True)
-    }
+async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dict[str, Any]:
+    """Deliver every queued message (backoff ignored: the schedule is the retry clock), then
+    sync for what the time left allows (``remaining_ms``: the invocation's, None locally).
+
+    A backlog larger than the time stays queued (``outboxLeft``), that run gets no catch-up
+    window, and the next run goes on with it. A daemon that is down is reported, not raised.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    delivered = await services.outbox.drain(started + outbox_budget(remaining_ms))
+    result: dict[str, Any] = {"outboxDelivered": delivered}
+    left = None if remaining_ms is None else int(remaining_ms - (loop.time() - started) * 1000)
+    window = listen_window(left)
     try:
         result["caughtUp"] = (
-            await catch_up(services, listen_seconds, walk_seconds) if listen_seconds else 0
+            await catch_up(services, window, walk_budget(left, window)) if window else 0
         )
     except IpfsError as exc:
         log.warning("scheduled catch-up failed: %s", exc)

@@ -5,6 +5,7 @@ import boto3
 import httpx
 
 from crypto import canonical_bytes, cid_for_bytes, parse_cid
+from node.outbox import BATCH
 from tests.conftest import signed_envelope
 from tests.serverless.conftest import TOKEN, call
 from tests.serverless.events import LambdaContext, scheduled_event
@@ -122,6 +123,27 @@ def test_scheduled_event_delivers_what_was_queued_while_the_daemon_was_down(
     assert parse_cid(cid).to_bytes() in pinned_on(ipfs_daemon)
     status, stored = call(handler, "GET", f"/api/messages/{cid}")
     assert status == 200 and stored["pinned"] is True
+
+
+def test_scheduled_event_delivers_a_backlog_larger_than_one_outbox_batch(
+    lambda_env, load_handler, ipfs_daemon, user_key
+):
+    handler = load_handler(IPFS_API=ipfs_daemon.api_multiaddr)
+    ipfs_daemon.stop()
+    queued = BATCH + 6
+    cids = []
+    for i in range(queued):
+        status, body = call(
+            handler, "POST", "/api/broadcast", body=signed_envelope(user_key, f"{i}")
+        )
+        assert status == 202 and body["queued"] is True, body
+        cids.append(body["cid"])
+    assert call(handler, "GET", "/api/status")[1]["outbox"] == queued
+
+    ipfs_daemon.start()
+    result = handler.handler(scheduled_event(), LambdaContext(remaining_ms=30_000))
+    assert result["outboxDelivered"] == queued and result["outboxLeft"] == 0, result
+    assert {parse_cid(cid).to_bytes() for cid in cids} <= pinned_on(ipfs_daemon)
 
 
 def test_scheduled_event_catches_up_from_another_node(
