@@ -8,6 +8,7 @@ stops every node and daemon it started, by PID. Everything listens on 127.0.0.1 
 
 import base64
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +18,9 @@ from pathlib import Path
 import httpx
 
 from crypto import parse_cid
-from node.announcement import topic_for
+from node.announcement import parse_announcement, topic_for
 from node.runtime.local_ipfs import LocalIpfsDaemon
+from storage.multibase import decode_u
 from tests.support.daemons import new_daemon
 from tests.support.processes import NodeProcess, connect_daemons, wait_until
 
@@ -123,27 +125,42 @@ def publish_raw(daemon: LocalIpfsDaemon, board: str, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def raw_subscription(daemon: LocalIpfsDaemon, board: str = "general") -> Iterator[None]:
-    """Keep a bare daemon subscribed to a board (as any peer on it would be), no node needed."""
+def raw_subscription(daemon: LocalIpfsDaemon, board: str = "general") -> Iterator[list[str]]:
+    """Keep a bare daemon subscribed to a board (as any peer on it would be), no node needed;
+    yields the list the lines it receives are appended to."""
     client = httpx.Client(timeout=httpx.Timeout(None, connect=5))
     opened = threading.Event()
+    received: list[str] = []
 
     def hold() -> None:
         url = f"{daemon.api_url}/api/v0/pubsub/sub"
         with contextlib.suppress(httpx.HTTPError):
             with client.stream("POST", url, params={"arg": u_topic(board)}) as response:
                 opened.set()
-                for _ in response.iter_lines():
-                    pass
+                for line in response.iter_lines():
+                    received.append(line)
 
     thread = threading.Thread(target=hold, daemon=True)
     thread.start()
     try:
         assert opened.wait(10), "the daemon did not open the subscription"
-        yield
+        yield received
     finally:
         client.close()
         thread.join(timeout=5)
+
+
+def heard_messages(lines: list[str], board: str = "general") -> set[bytes]:
+    """CIDs (as bytes) of the message announcements among a raw subscription's lines."""
+    cids: set[bytes] = set()
+    for line in list(lines):
+        raw = json.loads(line) if line.strip() else {}
+        if "data" not in raw:
+            continue  # the daemon's first, empty line
+        announcement = parse_announcement(decode_u(raw["data"]), board)
+        if announcement.kind == "message" and announcement.cid is not None:
+            cids.add(announcement.cid.to_bytes())
+    return cids
 
 
 def pinned(daemon: LocalIpfsDaemon) -> set[bytes]:
