@@ -20,7 +20,8 @@ from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
 from tests.conftest import signed_envelope
 from tests.support.browser import local_chromium
 from tests.support.daemons import start_daemon
-from tests.support.processes import NodeProcess, connect_daemons, wait_until
+from tests.support.network import wait_mesh, wait_subscribed
+from tests.support.processes import NodeProcess, connect_daemons
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -70,11 +71,10 @@ def node_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NodeWit
         for node in nodes:
             started.append(node.start())
         pair = [NodeWithDaemon(node, daemon) for node, daemon in zip(nodes, daemons, strict=True)]
-        wait_until(
-            lambda: all(p.node.get("/api/status").json()["connectedPeers"] >= 1 for p in pair),
-            30,
-            what="both nodes to see their peer",
-        )
+        for node in nodes:
+            wait_subscribed(node)
+        wait_mesh(daemons[0], [daemons[1]])
+        wait_mesh(daemons[1], [daemons[0]])
         yield pair
     finally:
         for thing in reversed(started):
