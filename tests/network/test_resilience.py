@@ -4,8 +4,12 @@ the peer, and resubscribes and redials by itself."""
 import json
 import time
 
-from crypto import canonical_bytes, cid_for_bytes, parse_cid
+import httpx
+
+from crypto import NodeKey, canonical_bytes, cid_for_bytes, parse_cid
 from node.announcement import MAX_ANNOUNCEMENT_BYTES, message_announcement
+from node.envelope import now_ms
+from node.network.manifest import build_manifest
 from tests.conftest import signed_envelope
 from tests.support.network import (
     message_cids,
@@ -30,54 +34,90 @@ def test_bootstrap_peer_from_peers_is_dialled(guarded_network):
     )
 
 
+def forged_head(daemon, key: NodeKey, envelope: dict) -> bytes:
+    """A head manifest whose signature no longer matches (its content was changed after
+    signing), stored on ``daemon``; returns the head announcement that points to it."""
+    signed = json.loads(build_manifest(key, "general", 0, now_ms(), None, [envelope]))
+    forged = canonical_bytes({**signed, "seq": 1})
+    response = httpx.post(
+        f"{daemon.api_url}/api/v0/add",
+        params={"cid-version": "1", "raw-leaves": "true", "pin": "true"},
+        files={"file": ("head", forged, "application/octet-stream")},
+        timeout=10,
+    )
+    response.raise_for_status()
+    cid = cid_for_bytes(forged)
+    assert parse_cid(response.json()["Hash"]) == cid
+    return json.dumps({"kind": "head", "board": "general", "cid": str(cid)}).encode()
+
+
+def hostile_stats(b, j) -> dict:
+    return {p["id"]: p for p in b.get("/api/peers").json()["peers"]}.get(j.peer_id, {})
+
+
 def test_hostile_peer_is_dropped_counted_and_ignored(guarded_network, user_key):
     a, b = guarded_network.nodes["a"], guarded_network.nodes["b"]
-    j = guarded_network.daemons["j"]
+    daemons = guarded_network.daemons
+    j = daemons["j"]
+    # Whatever ran before (a restart of B's daemon drops J's connection): J and A next to B.
+    guarded_network.connect("j", "b")
+    wait_mesh(daemons["b"], [daemons["a"], j], timeout=30)
+    wait_mesh(j, [daemons["b"]], timeout=30)
     honest = signed_envelope(user_key, "an honest message from A")
     assert a.post("/api/broadcast", json=honest).status_code == 200
     honest_cid = cid_for_bytes(canonical_bytes(honest)).to_bytes()
     wait_until(lambda: honest_cid in message_cids(b), timeout=15, what="B to get A's message")
     known = message_cids(b)
 
+    # A forged head first: B fetches it from J's daemon, checks it, and counts it against J.
+    in_forged_head = signed_envelope(user_key, "inside a forged head manifest")
+    publish_raw(j, "general", forged_head(j, NodeKey.generate(), in_forged_head))
+    wait_until(
+        lambda: hostile_stats(b, j).get("invalidReasons", {}).get("bad_manifest"),
+        timeout=30,
+        what="B to refuse J's forged head",
+    )
+
     forged = {**signed_envelope(user_key, "original"), "content": "tampered"}
     victim = signed_envelope(user_key, "its CID will be swapped")
     other = signed_envelope(user_key, "another message")
     oversized = signed_envelope(user_key, "x" * 100)
     padding = json.dumps({"pad": "y" * MAX_ANNOUNCEMENT_BYTES}).encode()
+    # The third invalid message puts J in cool-down; what follows is dropped unparsed.
     junk = [
         padding,  # over the announcement size limit
-        announce(forged),  # signature no longer matches
         announce(victim, cid_for_bytes(canonical_bytes(other))),  # CID mismatch
+        announce(forged),  # signature no longer matches
         b"\x00\xffnot json at all",
         b"[1, 2, 3]",
         json.dumps({"kind": "message", "cid": "nonsense", "envelope": oversized}).encode(),
-        json.dumps({"kind": "head", "board": "general", "cid": str(cid_for_bytes(b"x"))}).encode(),
     ]
     for data in junk:
         publish_raw(j, "general", data)
-    # Now that J is in cool-down even a valid message from it is dropped.
-    from_ignored = signed_envelope(user_key, "valid, but from an ignored peer")
-    publish_raw(j, "general", announce(from_ignored))
-
-    peers = wait_until(
+    hostile = wait_until(
         lambda: (
-            (p := {x["id"]: x for x in b.get("/api/peers").json()["peers"]})
-            .get(j.peer_id, {})
-            .get("ignoredFor")
-            and p
+            (stats := hostile_stats(b, j)).get("ignoredFor")
+            and {"bad_manifest", "too_large", "cid_mismatch"} <= set(stats["invalidReasons"])
+            and stats
         ),
-        timeout=10,
-        what="B to put J in cool-down",
+        timeout=30,
+        what="B to count J's junk and put J in cool-down",
     )
-    time.sleep(1.5)  # let every junk message arrive before checking nothing got in
-    hostile, honest_peer = peers[j.peer_id], peers[guarded_network.daemons["a"].peer_id]
+    honest_peer = hostile_stats(b, daemons["a"])
     assert hostile["invalidMessages"] >= 3
-    assert {"too_large", "bad_signature", "cid_mismatch"} <= set(hostile["invalidReasons"])
     assert hostile["reputation"] < honest_peer["reputation"]
     assert hostile["reputation"] < 25 and hostile["messagesRelayed"] == 0
 
-    status = b.get("/api/status").json()
-    for envelope in (forged, victim):
+    # Now that J is in cool-down even a valid message from it is dropped. A message A posts
+    # afterwards reaching B shows B has read past it.
+    from_ignored = signed_envelope(user_key, "valid, but from an ignored peer")
+    publish_raw(j, "general", announce(from_ignored))
+    later = signed_envelope(user_key, "B still ingests after the junk")
+    assert a.post("/api/broadcast", json=later).status_code == 200
+    later_cid = cid_for_bytes(canonical_bytes(later))
+    wait_until(lambda: later_cid.to_bytes() in message_cids(b), timeout=15, what="B to go on")
+
+    for envelope in (forged, victim, in_forged_head):
         cid = cid_for_bytes(canonical_bytes(envelope))
         assert b.get(f"/api/messages/{cid}").status_code == 404
     # The valid message J sent while ignored is dropped by B, but A (which has no reason to
@@ -85,14 +125,9 @@ def test_hostile_peer_is_dropped_counted_and_ignored(guarded_network, user_key):
     relayed = cid_for_bytes(canonical_bytes(from_ignored))
     reached = b.get(f"/api/messages/{relayed}")
     assert reached.status_code == 404 or j.peer_id not in reached.json()["source"]
-    assert message_cids(b) <= known | {relayed.to_bytes()}
-    assert b.get("/health").status_code == 200
+    assert message_cids(b) <= known | {relayed.to_bytes(), later_cid.to_bytes()}
+    status = b.get("/api/status").json()
     assert status["ipfs"]["reachable"] and status["subscriptions"] == {"general": "subscribed"}
-
-    later = signed_envelope(user_key, "B still ingests after the junk")
-    assert a.post("/api/broadcast", json=later).status_code == 200
-    later_cid = cid_for_bytes(canonical_bytes(later)).to_bytes()
-    wait_until(lambda: later_cid in message_cids(b), timeout=15, what="B to keep ingesting")
 
 
 def test_daemon_restart_under_a_running_node_resubscribes_and_redials(guarded_network, user_key):
