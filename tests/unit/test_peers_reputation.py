@@ -1,6 +1,7 @@
 """Reputation formula, cool-down rule, and batched persistence of peer counters."""
 
-from node.network.peerbook import PeerBook
+from node.network import peerbook
+from node.network.peerbook import COOL_DOWN_SECONDS, PeerBook
 from node.network.reputation import far_below_others, reputation
 from storage.index import PeerStats
 from storage.sqlite_index import SqliteMessageIndex
@@ -47,8 +48,21 @@ def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
     assert stats["a"].last_seen >= stats["a"].first_seen > 0
 
 
-def test_cool_down_expires(tmp_path):
-    book = PeerBook(SqliteMessageIndex(tmp_path / "i.sqlite3"), cool_down=0.0)
-    for _ in range(3):
+def test_cool_down_lasts_its_time_then_expires(tmp_path, monkeypatch):
+    now = [5000.0]
+    monkeypatch.setattr(peerbook.time, "monotonic", lambda: now[0])
+    book = PeerBook(SqliteMessageIndex(tmp_path / "i.sqlite3"), cool_down=COOL_DOWN_SECONDS)
+    book.valid("honest")
+    for _ in range(2):
         book.invalid("bad", "invalid_json")
+    assert not book.ignored("bad"), "two invalid messages are not enough"
+    book.invalid("bad", "invalid_json")
+    assert book.ignored("bad") and book.ignored_for("bad") == COOL_DOWN_SECONDS
+    assert not book.ignored("honest")
+    now[0] += COOL_DOWN_SECONDS - 1
+    assert book.ignored("bad") and book.ignored_for("bad") == 1
+    now[0] += 1
     assert not book.ignored("bad") and book.ignored_for("bad") == 0
+    # Expired, and a further invalid message starts a new cool-down.
+    book.invalid("bad", "invalid_json")
+    assert book.ignored("bad") and book.ignored_for("bad") == COOL_DOWN_SECONDS

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from node import outbox
 from node.http.health import network_health
-from node.outbox import MAX_DELAY_MS, backoff_ms
+from node.outbox import BASE_DELAY_MS, MAX_DELAY_MS, backoff_ms
 from node.settings import DEFAULT_IPFS_API, Settings, SettingsError
 from storage.ipfs import api_url, auth_header
 
@@ -81,7 +82,17 @@ def test_network_health_follows_observations():
     assert network_health(True, 3, 0, True) == "excellent"
 
 
-def test_backoff_grows_with_jitter_and_is_capped():
-    first = [backoff_ms(0) for _ in range(50)]
-    assert all(250 <= d <= 500 for d in first) and len(set(first)) > 1
-    assert all(MAX_DELAY_MS / 2 <= backoff_ms(30) <= MAX_DELAY_MS for _ in range(50))
+@pytest.mark.parametrize("attempts", range(0, 25))
+def test_backoff_doubles_per_attempt_with_full_jitter_up_to_the_cap(attempts, monkeypatch):
+    delay = min(MAX_DELAY_MS, BASE_DELAY_MS * 2**attempts)
+    monkeypatch.setattr(outbox.random, "random", lambda: 0.0)
+    assert backoff_ms(attempts) == delay // 2
+    monkeypatch.setattr(outbox.random, "random", lambda: 0.999999)
+    assert backoff_ms(attempts) == int(delay / 2 + 0.999999 * delay / 2)
+    monkeypatch.undo()
+    samples = {backoff_ms(attempts) for _ in range(50)}
+    assert all(delay / 2 <= d <= delay for d in samples) and len(samples) > 1
+
+
+def test_backoff_stays_at_the_cap_for_any_number_of_attempts():
+    assert all(MAX_DELAY_MS / 2 <= backoff_ms(n) <= MAX_DELAY_MS for n in (30, 10_000))
