@@ -14,6 +14,7 @@ import websockets
 from crypto import NodeKey
 from node.http.live import CLOSE_TOO_SLOW, HEARTBEAT_SECONDS, SEND_TIMEOUT, TOO_SLOW_REASON
 from node.http.live_hub import MAX_LIVE_CLIENTS, PAGE_SIZE
+from node.runtime.local_ipfs import free_port
 from tests.http.conftest import hello, next_event, post
 from tests.support.processes import wait_until
 
@@ -184,3 +185,25 @@ async def test_a_consumer_that_never_reads_is_dropped_without_delaying_a_fast_on
         assert await asyncio.to_thread(_closed_with_too_slow, slow, 10)
     finally:
         slow.close()
+
+
+async def test_resume_with_since_works_across_a_node_restart(node_factory, author_key):
+    """The cursor is the index's, not the process's: a client that reconnects to the restarted
+    node with its last cursor gets what it missed, before and after the restart."""
+    node = node_factory(f"/ip4/127.0.0.1/tcp/{free_port()}/http", name="restarted")
+    url = f"ws://127.0.0.1:{node.port}/ws"
+    ws, _ = await hello(url)
+    async with ws:
+        seen = await asyncio.to_thread(post, node, author_key, "seen before the restart")
+        event = await next_event(ws, "messages")
+        assert [m["cid"] for m in event["messages"]] == [seen]
+    missed = [await asyncio.to_thread(post, node, author_key, "missed before the restart")]
+    await asyncio.to_thread(node.stop)
+    await asyncio.to_thread(node.start)
+    missed.append(await asyncio.to_thread(post, node, author_key, "missed after the restart"))
+    ws, again = await hello(url, since=event["cursor"])
+    async with ws:
+        replayed: list[str] = []
+        while len(replayed) < len(missed):
+            replayed += [m["cid"] for m in (await next_event(ws, "messages"))["messages"]]
+    assert replayed == missed
