@@ -13,9 +13,9 @@ def test_replica_indexed_before_a_sigkill_is_pinned_after_the_restart(
 ):
     a_daemon, b_daemon = daemon_factory(), daemon_factory()
     connect_daemons(a_daemon, b_daemon)
-    # B's daemon answers everything but the add that makes the replica: B ingests the message
+    # B's daemon answers everything but the block/put that makes the replica: B ingests it
     # and then waits on the pin, and the kill lands exactly between the two.
-    proxy = RpcProxy(b_daemon.api_url, ["/api/v0/add"], tmp_path / "proxy.log")
+    proxy = RpcProxy(b_daemon.api_url, ["/api/v0/block/put"], tmp_path / "proxy.log")
     proxy.start()
     try:
         a = node_factory(a_daemon.api_multiaddr, name="a")

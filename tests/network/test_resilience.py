@@ -40,14 +40,14 @@ def forged_head(daemon, key: NodeKey, envelope: dict) -> bytes:
     signed = json.loads(build_manifest(key, "general", 0, now_ms(), None, [envelope]))
     forged = canonical_bytes({**signed, "seq": 1})
     response = httpx.post(
-        f"{daemon.api_url}/api/v0/add",
-        params={"cid-version": "1", "raw-leaves": "true", "pin": "true"},
+        f"{daemon.api_url}/api/v0/block/put",
+        params={"cid-codec": "raw", "mhtype": "sha2-256", "pin": "true"},
         files={"file": ("head", forged, "application/octet-stream")},
         timeout=10,
     )
     response.raise_for_status()
     cid = cid_for_bytes(forged)
-    assert parse_cid(response.json()["Hash"]) == cid
+    assert parse_cid(response.json()["Key"]) == cid
     return json.dumps({"kind": "head", "board": "general", "cid": str(cid)}).encode()
 
 
