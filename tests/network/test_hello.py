@@ -3,7 +3,7 @@ does not wait for their next HEAD_INTERVAL."""
 
 import time
 
-from tests.network.test_line import offline, post
+from tests.network.test_line import offline, post, sources
 from tests.support.network import message_cids, start_network
 from tests.support.processes import wait_until
 
@@ -16,16 +16,15 @@ def test_restarted_node_catches_up_long_before_the_head_interval(tmp_path, user_
     )
     try:
         a, b = network.nodes["a"], network.nodes["b"]
-        posted: set[bytes] = set()
-        with offline(network, "b", "a", posted):
-            posted |= {post(a, user_key, f"while B slept #{i}").to_bytes() for i in range(15)}
+        with offline(network, "b", "a") as away:
+            posted = {post(a, user_key, f"while B slept #{i}").to_bytes() for i in range(15)}
         started = time.monotonic()
         # With HEAD_INTERVAL=3600 A announces no head in this window unless B's hello asks.
         wait_until(lambda: posted <= message_cids(b), timeout=30, interval=0.2, what="B catch-up")
         print(
             f"\ncatch-up after restart with HEAD_INTERVAL=3600: {time.monotonic() - started:.2f}s"
         )
-        listed = b.get("/api/messages", params={"limit": "200"}).json()["messages"]
-        assert {m["source"].split(":")[0] for m in listed} == {"sync"}
+        by_sync = away.only_by_sync(posted)
+        assert by_sync and sources(b, by_sync) == {"sync"}
     finally:
         network.stop()

@@ -8,6 +8,7 @@ keeps exactly A and C as peers.
 import contextlib
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
 from node.runtime.scheduled import catch_up
@@ -22,6 +23,7 @@ from tests.support.network import (
     raw_subscription,
     swarm_peer_ids,
     wait_mesh,
+    wait_subscribed,
 )
 from tests.support.processes import NodeProcess, wait_until
 
@@ -38,20 +40,41 @@ def post(node, key, content: str) -> Cid:
     return cid
 
 
+@dataclass
+class Offline:
+    """What a stopped node's daemon heard live: ``lines`` of its raw subscription, and what
+    of it had arrived by the time the node was started again."""
+
+    lines: list[str]
+    heard_before_restart: set[bytes] = field(default_factory=set)
+
+    def only_by_sync(self, posted: set[bytes]) -> set[bytes]:
+        """The posts the restarted node cannot have had from pubsub: its daemon had heard them
+        before the node subscribed (a daemon delivers a message once) or never heard them."""
+        heard_after = heard_messages(self.lines) - self.heard_before_restart
+        return posted - heard_after
+
+
 @contextlib.contextmanager
-def offline(network: Network, name: str, neighbour: str, posted: set[bytes]) -> Iterator[None]:
-    """Stop a node for the block; its daemon stays on the board through a raw subscription,
-    until it has heard every CID added to ``posted``, and so relays them and will not take
-    them again from gossip: what the restarted node gets can only come from head manifests."""
+def offline(network: Network, name: str, neighbour: str) -> Iterator[Offline]:
+    """Stop a node for the block while its daemon stays on the board through a raw
+    subscription, held until the restarted node has subscribed again."""
     node: NodeProcess = network.nodes[name]
     node.stop()
     with raw_subscription(network.daemons[name]) as lines:
-        wait_mesh(network.daemons[neighbour], [network.daemons[name]])
-        yield
-        wait_until(
-            lambda: posted <= heard_messages(lines), timeout=30, what=f"{name}'s daemon to hear"
-        )
-        node.start()
+        away = Offline(lines)
+        try:
+            wait_mesh(network.daemons[neighbour], [network.daemons[name]])
+            yield away
+        finally:
+            away.heard_before_restart = heard_messages(lines)
+            node.start()
+            wait_subscribed(node)
+
+
+def sources(node: NodeProcess, cids: set[bytes]) -> set[str]:
+    listed = node.get("/api/messages", params={"limit": "200"}).json()["messages"]
+    return {m["source"].split(":")[0] for m in listed if parse_cid(m["cid"]).to_bytes() in cids}
 
 
 def test_post_on_a_reaches_c_through_b_and_c_pins_a_replica(line_network, user_key):
@@ -109,18 +132,14 @@ def test_b_lists_a_and_c_with_their_peer_ids(line_network, user_key):
 
 def test_stopped_node_catches_up_from_head_manifests(line_network, user_key):
     a, c = line_network.nodes["a"], line_network.nodes["c"]
-    posted: set[bytes] = set()
-    with offline(line_network, "c", "b", posted):
-        posted |= {post(a, user_key, f"while C was away #{i}").to_bytes() for i in range(20)}
+    with offline(line_network, "c", "b") as away:
+        posted = {post(a, user_key, f"while C was away #{i}").to_bytes() for i in range(20)}
     started = time.monotonic()
     wait_until(lambda: posted <= message_cids(c), timeout=90, interval=0.2, what="C catch-up")
     print(f"\ncatch-up of 20 missed messages after restart: {time.monotonic() - started:.2f}s")
-    missed = [
-        m
-        for m in c.get("/api/messages", params={"limit": "200"}).json()["messages"]
-        if parse_cid(m["cid"]).to_bytes() in posted
-    ]
-    assert len(missed) == 20 and {m["source"].split(":")[0] for m in missed} == {"sync"}
+    by_sync = away.only_by_sync(posted)
+    assert by_sync, "every post reached C's daemon after C's node was back: nothing to sync"
+    assert sources(c, by_sync) == {"sync"}
 
 
 def test_brand_new_node_gets_the_history(line_network, user_key):
