@@ -23,7 +23,7 @@ def test_invoke_local_status_answers_200(aws_env, service_dir, tmp_path):
     event.write_text(json.dumps(http_event("GET", "/api/status")))
 
     args = ["invoke", "local", "-f", "api", "--stage", stage, *RUNTIME_PARAMS]
-    out = serverless(service_dir, *args, "--path", str(event))
+    out = serverless(service_dir, *args, "--path", str(event), env=aws_env.aws_env())
     response = json.loads(out[out.index("{\n") :])
     assert response["statusCode"] == 200, response
     status = json.loads(response["body"])
