@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from crypto import NodeKey, sign_envelope
+from crypto import NodeKey, canonical_bytes, sign_envelope
 from node.envelope import (
     MAX_AUTHOR_CHARS,
     MAX_CONTENT_BYTES,
@@ -128,3 +128,15 @@ def test_cool_down_bounds_are_exact():
     low = PeerStats("p", invalid=3)
     assert far_below_others(low, [reputation(low) + FAR_BELOW])
     assert not far_below_others(low, [reputation(low) + FAR_BELOW - 1])
+
+
+def test_the_envelope_size_limit_counts_canonical_bytes_and_is_inclusive():
+    """Control characters are escaped in the canonical JSON (six bytes each), so content
+    within its own 16 KiB can still make an envelope over 64 KiB."""
+    base = len(canonical_bytes(signed(content="")))
+    escapes, rest = divmod(MAX_ENVELOPE_BYTES - base, 6)
+    at_limit = signed(content="\x01" * escapes + "a" * rest)
+    assert len(canonical_bytes(at_limit)) == MAX_ENVELOPE_BYTES
+    assert verify(at_limit, new_post=True).data == canonical_bytes(at_limit)
+    over = signed(content="\x01" * escapes + "a" * (rest + 1))
+    assert refusal(verify, over, new_post=True).code == "too_large"
