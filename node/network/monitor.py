@@ -70,9 +70,18 @@ class DaemonMonitor:
                 if now - self._repo_at >= REPO_STAT_SECONDS:
                     repo_bytes, self._repo_at = await self.ipfs.repo_size(), now
             else:
-                info, peers, repo_bytes = await asyncio.gather(
-                    self.ipfs.info(), self.ipfs.swarm_peers(), self.ipfs.repo_size()
+                # The first failure in call order, not whichever lost the race: a down daemon
+                # keeps one error text, so status (and its live pushes) stays unchanged.
+                results = await asyncio.gather(
+                    self.ipfs.info(),
+                    self.ipfs.swarm_peers(),
+                    self.ipfs.repo_size(),
+                    return_exceptions=True,
                 )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result
+                info, peers, repo_bytes = results
                 self._repo_at = now
             topic_peers, disabled = await self._topic_peers()
             snapshot = DaemonSnapshot(

@@ -90,8 +90,10 @@ async def test_status_changes_are_pushed(live_node, author_key):
         assert event["cursor"]
 
 
-async def test_an_idle_connection_gets_heartbeats(live_node):
-    ws, first = await hello(live_node.ws_url)
+async def test_an_idle_connection_gets_heartbeats(offline_node):
+    """On the node whose daemon is down nothing changes (no peers, no repo growing), so the
+    connection is idle: status pushes of a live daemon's node would put the ping off."""
+    ws, first = await hello(f"ws://127.0.0.1:{offline_node.port}/ws", board="idle")
     async with ws:
         ping = await next_event(ws, "ping", timeout=HEARTBEAT_SECONDS + 10)
     assert ping["cursor"] == first["cursor"] and ping["ts"] > 0
