@@ -4,6 +4,7 @@ ingest so that both refuse exactly the same things."""
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,16 @@ def verify(obj: dict[str, Any], *, new_post: bool, now: int | None = None) -> Ve
     if not valid:
         raise InvalidMessage("bad_signature", "signature does not match the envelope")
     return VerifiedEnvelope(obj, data, cid_for_bytes(data))
+
+
+def check_served(board: str, served: Collection[str]) -> None:
+    """A node stores and pins only the boards it serves (``BOARDS``): a post to any other
+    would be kept forever and replicated by nobody."""
+    if board not in served:
+        raise InvalidMessage(
+            "unknown_board",
+            f"this node does not serve board {board!r}; it serves: {', '.join(served)}",
+        )
 
 
 def unsigned_from_plain(obj: dict[str, Any], default_board: str, now: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from crypto import CryptoError, parse_cid, sign_envelope
 from node.envelope import (
     MAX_ENVELOPE_BYTES,
     InvalidMessage,
+    check_served,
     now_ms,
     parse_json_object,
     unsigned_from_plain,
@@ -96,6 +97,7 @@ async def broadcast(request: Request) -> JSONResponse:
             now = now_ms()
             unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
+        check_served(verified.envelope["board"], services.settings.boards)
     except InvalidMessage as exc:
         raise _invalid(exc) from None
     cid = str(verified.cid)
@@ -122,9 +124,14 @@ def _limit(request: Request) -> int:
 
 
 def board_param(request: Request) -> str:
-    board = request.query_params.get("board") or services_of(request).settings.boards[0]
+    served = services_of(request).settings.boards
+    board = request.query_params.get("board") or served[0]
     if not BOARD_PATTERN.fullmatch(board):
         raise ApiError(400, "invalid_board", "board must match [a-z0-9-]{1,64}")
+    try:
+        check_served(board, served)
+    except InvalidMessage as exc:
+        raise _invalid(exc) from None
     return board
 
 

@@ -10,11 +10,11 @@ sending peer with its reason code, logged once per reason, and never raised to t
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
 from node.announcement import parse_announcement
-from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
 from node.events import MessageBus
 from node.network.droplog import DropLog
 from node.network.peerbook import PeerBook
@@ -43,6 +43,7 @@ class Ingestor:
         *,
         batch: int = BATCH,
         linger: float = LINGER,
+        boards: Collection[str] | None = None,
     ) -> None:
         self.index = index
         self.bus = bus
@@ -50,6 +51,7 @@ class Ingestor:
         self.replicator = replicator
         self.batch = batch
         self.linger = linger
+        self.boards = None if boards is None else frozenset(boards)
         self.own_peer_id: str | None = None
         self.on_head: HeadHandler | None = None
         self.on_hello: Callable[[str], None] | None = None
@@ -68,6 +70,8 @@ class Ingestor:
         if self.peers.ignored(sender):
             return "ignored"
         try:
+            if self.boards is not None:
+                check_served(board, self.boards)
             announcement = parse_announcement(message.data, board)
             if announcement.kind == "hello":
                 self.peers.seen(sender)
@@ -103,6 +107,11 @@ class Ingestor:
         """Queue a verified envelope for the next index batch; False when already seen."""
         key = verified.cid.to_bytes()
         if key in self._seen:
+            return False
+        if self.boards is not None and verified.envelope["board"] not in self.boards:
+            self.invalid(
+                sender, InvalidMessage("unknown_board", "a board this node does not serve")
+            )
             return False
         self._seen[key] = None
         if len(self._seen) > SEEN_CAPACITY:

@@ -94,7 +94,7 @@ class NodeServices:
         monitor.on_reachable.append(lambda: log_peers_line(monitor))
         peerbook = PeerBook(index)
         replicator = Replicator(index, ipfs)
-        ingest = Ingestor(index, bus, peerbook, replicator)
+        ingest = Ingestor(index, bus, peerbook, replicator, boards=settings.boards)
         syncer = HeadSyncer(
             ipfs,
             ingest,
