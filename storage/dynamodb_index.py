@@ -34,6 +34,7 @@ from storage.index import (
     decode_cursor,
     encode_cursor,
     envelope_text,
+    fits,
 )
 
 # Zero-padded so that string order is number order (ts is non-negative, bounded by clock skew).
@@ -241,7 +242,9 @@ class DynamoMessageIndex:
         ).get("Item")
         return item is not None
 
-    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+    def list_board(
+        self, board: str, limit: int, before: str | None = None, max_bytes: int | None = None
+    ) -> Page:
         condition = "gsi1pk = :board"
         values: dict[str, Any] = {":board": _s(f"board#{board}")}
         if before is not None:
@@ -256,12 +259,17 @@ class DynamoMessageIndex:
             ScanIndexForward=False,
         )
         messages = [_to_message(item) for item in items]
+        kept = fits([len(m.envelope_json) for m in messages], max_bytes)
+        more = kept < len(items) or len(items) == limit
+        messages, items = messages[:kept], items[:kept]
         next_cursor = None
-        if len(items) == limit:
+        if more and items:
             next_cursor = encode_cursor([messages[-1].ts, _int(items[-1], "seq")])
         return Page(messages, next_cursor)
 
-    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+    def list_since(
+        self, board: str, since: str | None, limit: int, max_bytes: int | None = None
+    ) -> Page:
         (after,) = _int_cursor(since, 1) if since is not None else (0,)
         items = self._query(
             limit,
@@ -269,8 +277,11 @@ class DynamoMessageIndex:
             KeyConditionExpression="gsi2pk = :board AND gsi2sk > :after",
             ExpressionAttributeValues={":board": _s(f"board#{board}"), ":after": _n(after)},
         )
+        messages = [_to_message(item) for item in items]
+        kept = fits([len(m.envelope_json) for m in messages], max_bytes)
+        items = items[:kept]
         last = _int(items[-1], "seq") if items else after
-        return Page([_to_message(item) for item in items], encode_cursor([last]))
+        return Page(messages[:kept], encode_cursor([last]))
 
     def latest_cursor(self, board: str) -> str | None:
         items = self._db.query(

@@ -16,6 +16,7 @@ from storage.index import (
     decode_cursor,
     encode_cursor,
     envelope_text,
+    fits,
 )
 
 SCHEMA = """
@@ -134,7 +135,9 @@ class SqliteMessageIndex:
     def has(self, cid: str) -> bool:
         return bool(self._query("SELECT 1 FROM messages WHERE cid = ?", (cid,)))
 
-    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+    def list_board(
+        self, board: str, limit: int, before: str | None = None, max_bytes: int | None = None
+    ) -> Page:
         if before is None:
             rows = self._query(
                 f"SELECT {_COLUMNS}, ts, seq FROM messages WHERE board = ?"
@@ -150,11 +153,16 @@ class SqliteMessageIndex:
                 " ORDER BY ts DESC, seq DESC LIMIT ?",
                 (board, ts, seq, limit),
             )
+        kept = fits([len(row[1]) for row in rows], max_bytes)
+        more = kept < len(rows) or len(rows) == limit
+        rows = rows[:kept]
         messages = [_row_to_message(row[:5]) for row in rows]
-        next_cursor = encode_cursor(list(rows[-1][5:])) if len(rows) == limit else None
+        next_cursor = encode_cursor(list(rows[-1][5:])) if more else None
         return Page(messages, next_cursor)
 
-    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+    def list_since(
+        self, board: str, since: str | None, limit: int, max_bytes: int | None = None
+    ) -> Page:
         after = 0
         if since is not None:
             (after,) = decode_cursor(since, 1)
@@ -165,6 +173,7 @@ class SqliteMessageIndex:
             " ORDER BY seq LIMIT ?",
             (board, after, limit),
         )
+        rows = rows[: fits([len(row[1]) for row in rows], max_bytes)]
         last = rows[-1][5] if rows else after
         return Page([_row_to_message(row[:5]) for row in rows], encode_cursor([last]))
 

@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
@@ -22,6 +22,7 @@ from node.envelope import (
     verify,
 )
 from node.http.errors import ApiError
+from node.http.params import int_param
 from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
 from node.network.reputation import reputation
@@ -47,7 +48,7 @@ def services_of(request: Request) -> NodeServices:
 async def read_body(request: Request, limit: int) -> bytes:
     """Read at most ``limit`` bytes; a larger body is refused without reading it whole."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "too_large", f"body is over {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -63,6 +64,17 @@ def _invalid(exc: InvalidMessage) -> ApiError:
     return ApiError(status, exc.code, exc.detail)
 
 
+def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
+    """The caller's API token when it is one of ``tokens``, else None."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
+    if any(hmac.compare_digest(token.encode(), allowed.encode()) for allowed in tokens):
+        return token
+    return None
+
+
 def _require_token(request: Request, tokens: frozenset[str]) -> None:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
@@ -72,8 +84,7 @@ def _require_token(request: Request, tokens: frozenset[str]) -> None:
             "an unsigned message needs an API token (Authorization: Bearer …);"
             " or sign the envelope yourself and send it with its sig",
         )
-    token = header[7:].strip().encode()
-    if not any(hmac.compare_digest(token, allowed.encode()) for allowed in tokens):
+    if bearer_token(request, tokens) is None:
         raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
 
 
@@ -82,7 +93,9 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def status(request: Request) -> JSONResponse:
-    return JSONResponse(await node_status(services_of(request)))
+    services = services_of(request)
+    internals = bearer_token(request, services.settings.api_tokens) is not None
+    return JSONResponse(await node_status(services, internals))
 
 
 async def broadcast(request: Request) -> JSONResponse:
@@ -116,13 +129,6 @@ async def broadcast(request: Request) -> JSONResponse:
     return JSONResponse(delivery_json(cid, delivery, duplicate=False))
 
 
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(400, "bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
-    return int(raw)
-
-
 def board_param(request: Request) -> str:
     served = services_of(request).settings.boards
     board = request.query_params.get("board") or served[0]
@@ -149,7 +155,12 @@ async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
     try:
-        page = services.index.list_board(board, _limit(request), request.query_params.get("before"))
+        page = services.index.list_board(
+            board,
+            int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
+            request.query_params.get("before"),
+            services.settings.limits.answer_max_bytes,
+        )
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", str(exc)) from None
     return messages_json({"board": board, "nextCursor": page.next_cursor}, page.messages)

@@ -19,7 +19,7 @@ from node.envelope import now_ms
 from node.events import Subscription
 from node.http.api import board_param, services_of
 from node.http.errors import ApiError
-from node.http.live_hub import PAGE_SIZE, live_hub, messages_after, status_fingerprint
+from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
 from storage.index import Page
 
@@ -95,7 +95,7 @@ class LiveStream:
             if not events:
                 await self._send({"type": "ping", "ts": now_ms()})
             if any(event["type"] == "message" for event in events):
-                await self._send_page(messages_after(self.services.index, self.board, self.cursor))
+                await self._send_page(self._after(self.cursor))
             statuses = [event for event in events if event["type"] == "status"]
             if statuses and status_fingerprint(statuses[-1]["status"]) != self.last_status:
                 self.last_status = status_fingerprint(statuses[-1]["status"])
@@ -110,15 +110,18 @@ class LiveStream:
             return events
         return []
 
+    def _after(self, cursor: str | None) -> Page:
+        limit = self.services.settings.limits.answer_max_bytes
+        return messages_after(self.services.index, self.board, cursor, limit)
+
     async def _send_page(self, page: Page) -> None:
+        """Pages are bounded in count and bytes: send until one comes back empty."""
         while page.messages:
             self.cursor = page.next_cursor
             await self._send(
                 {"type": "messages", "messages": [message.to_json() for message in page.messages]}
             )
-            if len(page.messages) < PAGE_SIZE:
-                return
-            page = messages_after(self.services.index, self.board, self.cursor)
+            page = self._after(self.cursor)
 
     async def _send(self, event: dict[str, Any]) -> None:
         text = json.dumps({**event, "cursor": self.cursor}, ensure_ascii=False)
@@ -146,7 +149,12 @@ async def live_socket(websocket: WebSocket) -> None:
             stack.enter_context(live_hub(websocket.app).slot(status=True))
             sub = services.bus.subscribe(board, LIVE_QUEUE)
             stack.callback(services.bus.unsubscribe, sub)
-            first = messages_after(services.index, board, websocket.query_params.get("since"))
+            first = messages_after(
+                services.index,
+                board,
+                websocket.query_params.get("since"),
+                services.settings.limits.answer_max_bytes,
+            )
         except ApiError as exc:
             await _refuse(websocket, exc)
             return

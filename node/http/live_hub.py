@@ -24,18 +24,18 @@ log = logging.getLogger(__name__)
 MAX_LIVE_CLIENTS = 200
 STATUS_INTERVAL = 2.0
 PAGE_SIZE = 50
-MAX_CURSOR_CHARS = 256
 
 
-def messages_after(index: MessageIndex, board: str, since: str | None) -> Page:
-    """The board's messages after ``since`` in receipt order; no ``since`` means "from now",
-    so a new client gets the cursor to resume from and no backlog."""
+def messages_after(
+    index: MessageIndex, board: str, since: str | None, max_bytes: int | None = None
+) -> Page:
+    """The board's messages after ``since`` in receipt order, at most ``PAGE_SIZE`` and about
+    ``max_bytes``; no ``since`` means "from now", so a new client gets the cursor to resume
+    from and no backlog."""
     if since is None:
         return Page([], index.latest_cursor(board))
-    if len(since) > MAX_CURSOR_CHARS:
-        raise ApiError(400, "bad_cursor", "since is not a cursor this node handed out")
     try:
-        return index.list_since(board, since, PAGE_SIZE)
+        return index.list_since(board, since, PAGE_SIZE, max_bytes)
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", f"since: {exc}") from None
 

@@ -87,11 +87,18 @@ def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(
             d for d in env["PATH"].split(os.pathsep) if not (Path(d) / "ipfs").exists()
         )
     node = NodeProcess(tmp_path / "data", "", {})
-    node.env = {**env, "DATA_DIR": str(node.data_dir), "PORT": str(node.port), "HOST": "127.0.0.1"}
+    node.env = {
+        **env,
+        "DATA_DIR": str(node.data_dir),
+        "PORT": str(node.port),
+        "HOST": "127.0.0.1",
+        "API_TOKENS": "operator",
+    }
+    auth = {"Authorization": "Bearer operator"}
     node.start(timeout=60)
     try:
         status = wait_until(
-            lambda: (s := node.get("/api/status").json())["ipfs"]["reachable"] and s,
+            lambda: (s := node.get("/api/status", headers=auth).json())["ipfs"]["reachable"] and s,
             timeout=20,
             what="the local daemon to be reachable",
         )
