@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
+from node.counters import POSTS
 from node.envelope import (
     MAX_ENVELOPE_BYTES,
     InvalidMessage,
@@ -21,13 +22,15 @@ from node.envelope import (
     unsigned_from_plain,
     verify,
 )
-from node.http.errors import ApiError
+from node.http.client_address import client_address
+from node.http.errors import ApiError, rate_limited
 from node.http.params import int_param
 from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
 from node.network.reputation import reputation
 from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
+from node.ratelimit import RateLimited
 from node.settings import BOARD_PATTERN
 from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
@@ -41,8 +44,12 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 
 
-def services_of(request: Request) -> NodeServices:
+def services_of(request: HTTPConnection) -> NodeServices:
     return request.app.state.services
+
+
+def client_of(request: HTTPConnection) -> str:
+    return client_address(request, services_of(request).settings.limits.trusted_proxies)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -100,8 +107,24 @@ async def status(request: Request) -> JSONResponse:
 
 async def broadcast(request: Request) -> JSONResponse:
     services = services_of(request)
-    body = await read_body(request, MAX_ENVELOPE_BYTES)
     try:
+        return await _broadcast(request, services)
+    except ApiError as exc:
+        POSTS.inc(exc.code)
+        raise
+
+
+async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
+    """Every attempt counts against the caller's address (or its API token, whose budget is
+    larger); a validly signed one also against its author's key, so nobody can spend an
+    author's budget without the author's signature."""
+    token = bearer_token(request, services.settings.api_tokens)
+    try:
+        if token is not None:
+            services.limiter.hit(("token", token))
+        else:
+            services.limiter.hit(("address", client_of(request)))
+        body = await read_body(request, MAX_ENVELOPE_BYTES)
         obj = parse_json_object(body)
         if "sig" in obj:
             verified = verify(obj, new_post=True)
@@ -111,13 +134,18 @@ async def broadcast(request: Request) -> JSONResponse:
             unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
         check_served(verified.envelope["board"], services.settings.boards)
+        if token is None:
+            services.limiter.hit(("author", verified.envelope["pubkey"]))
     except InvalidMessage as exc:
         raise _invalid(exc) from None
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
     cid = str(verified.cid)
     if not services.pipeline.accept(verified):
         stored = services.index.get(cid)
         pinned = bool(stored and stored.pinned)
         delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
+        POSTS.inc("duplicate")
         return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
     try:
         delivery = await services.pipeline.deliver(cid)
@@ -125,11 +153,13 @@ async def broadcast(request: Request) -> JSONResponse:
         level = logging.INFO if isinstance(exc, IpfsUnavailable) else logging.WARNING
         log.log(level, "broadcast %s queued: %s", cid, exc)
         services.index.outbox_reschedule(cid, now_ms() + backoff_ms(0), str(exc))
+        POSTS.inc("queued")
         return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
+    POSTS.inc("accepted")
     return JSONResponse(delivery_json(cid, delivery, duplicate=False))
 
 
-def board_param(request: Request) -> str:
+def board_param(request: HTTPConnection) -> str:
     served = services_of(request).settings.boards
     board = request.query_params.get("board") or served[0]
     if not BOARD_PATTERN.fullmatch(board):

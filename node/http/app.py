@@ -19,6 +19,7 @@ from node.http.errors import (
     http_exception_handler,
     server_error_handler,
 )
+from node.http.read_limit import ReadLimit
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -71,7 +72,8 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
 
     app = Starlette(
         routes=routes(),
-        middleware=[CORS],
+        # CORS outermost, so that a 429 from the read limit carries its headers too.
+        middleware=[CORS, Middleware(ReadLimit, services=node)],
         lifespan=lifespan,
         exception_handlers={
             ApiError: api_error_handler,

@@ -17,10 +17,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from node.envelope import now_ms
 from node.events import Subscription
-from node.http.api import board_param, services_of
-from node.http.errors import ApiError
+from node.http.api import board_param, client_of, services_of
+from node.http.errors import ApiError, rate_limited
 from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
+from node.ratelimit import RateLimited
 from storage.index import Page
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ LIVE_QUEUE = 256
 CLOSE_TOO_SLOW = 4408
 CLOSE_BAD_REQUEST = 4400
 CLOSE_BUSY = 1013
+CLOSE_RATE_LIMITED = 4429
 TOO_SLOW_REASON = "too_slow: reconnect with since=<last cursor> to resume"
 MAX_REASON_BYTES = 123
 
@@ -135,7 +137,7 @@ class LiveStream:
 async def _refuse(websocket: WebSocket, exc: ApiError) -> None:
     """Accept, then close with a code and an ``error: detail`` reason: a browser sees neither
     the status nor the body of a refused handshake, but it does see a close code and reason."""
-    code = CLOSE_BUSY if exc.status == 503 else CLOSE_BAD_REQUEST
+    code = {503: CLOSE_BUSY, 429: CLOSE_RATE_LIMITED}.get(exc.status, CLOSE_BAD_REQUEST)
     reason = f"{exc.code}: {exc.detail}".encode()[:MAX_REASON_BYTES].decode(errors="ignore")
     await websocket.accept()
     await websocket.close(code, reason)
@@ -145,6 +147,10 @@ async def live_socket(websocket: WebSocket) -> None:
     services = services_of(websocket)
     with contextlib.ExitStack() as stack:
         try:
+            try:
+                services.limiter.hit(("reads", client_of(websocket)))
+            except RateLimited as exc:
+                raise rate_limited(exc) from None
             board = board_param(websocket)
             stack.enter_context(live_hub(websocket.app).slot(status=True))
             sub = services.bus.subscribe(board, LIVE_QUEUE)

@@ -107,6 +107,8 @@ def serve(args: argparse.Namespace) -> int:
             port=settings.port,
             log_level="info",
             timeout_graceful_shutdown=5,
+            # The node reads X-Forwarded-For itself, from TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
     finally:
         if daemon is not None:

@@ -21,14 +21,29 @@ from node.network.replicator import Replicator
 from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
 from node.pipeline import BroadcastPipeline
+from node.ratelimit import RateLimiter
 from node.remote_pins import RemotePinner
 from node.runtime.keys import load_node_key, pin_service_token
 from node.runtime.supervisor import DaemonSupervisor
-from node.settings import Settings
+from node.settings import Limits, Settings
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
 log = logging.getLogger(__name__)
+
+
+def rate_limiter(limits: Limits) -> RateLimiter:
+    return RateLimiter(
+        {
+            "address": limits.rate_address,
+            "author": limits.rate_author,
+            "token": limits.rate_token,
+            "reads": limits.rate_reads,
+            "peer": limits.rate_peer,
+            "peer_author": limits.rate_peer_author,
+        },
+        enabled=limits.rate_limits,
+    )
 
 
 def open_index(settings: Settings) -> MessageIndex:
@@ -75,6 +90,7 @@ class NodeServices:
     listener: PubsubListener
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
+    limiter: RateLimiter
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
     started_at: float = field(default_factory=time.time)
@@ -94,7 +110,8 @@ class NodeServices:
         monitor.on_reachable.append(lambda: log_peers_line(monitor))
         peerbook = PeerBook(index)
         replicator = Replicator(index, ipfs)
-        ingest = Ingestor(index, bus, peerbook, replicator, boards=settings.boards)
+        limiter = rate_limiter(settings.limits)
+        ingest = Ingestor(index, bus, peerbook, replicator, boards=settings.boards, limiter=limiter)
         syncer = HeadSyncer(
             ipfs,
             ingest,
@@ -131,6 +148,7 @@ class NodeServices:
             listener,
             mesh,
             bootstrap,
+            limiter,
         )
         if settings.pin_service_url:
             services.remote_pins = services._remote_pinner(settings)

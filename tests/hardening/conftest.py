@@ -9,7 +9,8 @@ import pytest
 from node.runtime.local_ipfs import free_port
 from tests.support.processes import NodeProcess
 
-ON = {"RATE_LIMITS": "on", "LIVE_CLIENTS_PER_ADDRESS": ""}
+# Empty means "not set": the node's own defaults, which have every limit on.
+ON = {"RATE_LIMITS": "", "LIVE_CLIENTS_PER_ADDRESS": ""}
 
 
 @pytest.fixture
