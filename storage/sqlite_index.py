@@ -89,36 +89,50 @@ class SqliteMessageIndex:
         self._db.executescript(SCHEMA)
 
     def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
+        """With ``outbox_at`` (a post being accepted, answered 200 once this returns) the
+        transaction commits with ``synchronous=FULL``: the WAL is fsynced before the answer, so
+        an OS crash cannot lose it. Ingest batches keep NORMAL (a lost batch comes back by
+        sync), and so do counters."""
         added = []
+        durable = outbox_at is not None
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                for m in messages:
-                    cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO messages"
-                        " (cid, board, ts, envelope, received_at, source)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            m.cid,
-                            m.envelope["board"],
-                            m.envelope["ts"],
-                            envelope_text(m.envelope),
-                            m.received_at,
-                            m.source,
-                        ),
-                    )
-                    is_new = cursor.rowcount == 1
-                    if is_new and outbox_at is not None:
-                        self._db.execute(
-                            "INSERT OR IGNORE INTO outbox (cid, next_attempt_at) VALUES (?, ?)",
-                            (m.cid, outbox_at),
-                        )
-                    added.append(is_new)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._add(messages, outbox_at, added)
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
         return added
+
+    def _add(self, messages: list[NewMessage], outbox_at: int | None, added: list[bool]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for m in messages:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO messages"
+                    " (cid, board, ts, envelope, received_at, source)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        m.cid,
+                        m.envelope["board"],
+                        m.envelope["ts"],
+                        envelope_text(m.envelope),
+                        m.received_at,
+                        m.source,
+                    ),
+                )
+                is_new = cursor.rowcount == 1
+                if is_new and outbox_at is not None:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO outbox (cid, next_attempt_at) VALUES (?, ?)",
+                        (m.cid, outbox_at),
+                    )
+                added.append(is_new)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
