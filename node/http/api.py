@@ -32,6 +32,7 @@ from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
 from node.ratelimit import RateLimited
 from node.settings import BOARD_PATTERN
+from node.storage_budget import StorageFull
 from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
 
@@ -136,10 +137,13 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         check_served(verified.envelope["board"], services.settings.boards)
         if token is None:
             services.limiter.hit(("author", verified.envelope["pubkey"]))
+        services.budget.check()
     except InvalidMessage as exc:
         raise _invalid(exc) from None
     except RateLimited as exc:
         raise rate_limited(exc) from None
+    except StorageFull as exc:
+        raise ApiError(507, "storage_full", str(exc)) from None
     cid = str(verified.cid)
     if not services.pipeline.accept(verified):
         stored = services.index.get(cid)

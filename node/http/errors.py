@@ -19,6 +19,7 @@ _HTTP_CODES = {
     422: "invalid_message",
     429: "rate_limited",
     500: "internal_error",
+    507: "storage_full",
     503: "unavailable",
 }
 

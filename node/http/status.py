@@ -53,6 +53,8 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
         ),
         "messagesSynced": services.index.count(),
         "storageUsed": round(storage_bytes / MB, 2),
+        # Why new posts are refused with 507, or null while there is room.
+        "storageFull": services.budget.full(),
         "ipfs": ipfs,
         "uptime": round(time.time() - services.started_at, 1),
         "boards": services.settings.boards,

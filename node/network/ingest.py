@@ -21,6 +21,7 @@ from node.network.droplog import DropLog
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.ratelimit import RateLimited, RateLimiter
+from node.storage_budget import StorageBudget
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
 
@@ -47,6 +48,7 @@ class Ingestor:
         linger: float = LINGER,
         boards: Collection[str] | None = None,
         limiter: RateLimiter | None = None,
+        budget: StorageBudget | None = None,
     ) -> None:
         self.index = index
         self.bus = bus
@@ -56,6 +58,7 @@ class Ingestor:
         self.linger = linger
         self.boards = None if boards is None else frozenset(boards)
         self.limiter = limiter
+        self.budget = budget
         self.own_peer_id: str | None = None
         self.on_head: HeadHandler | None = None
         self.on_hello: Callable[[str], None] | None = None
@@ -111,6 +114,8 @@ class Ingestor:
         if announcement.cid.to_bytes() in self._seen:
             self.peers.seen(sender)
             return "duplicate"
+        if self._full():
+            return "storage_full"
         if self.limiter is not None:
             self.limiter.hit(("peer_author", str(announcement.envelope.get("pubkey"))[:64]))
         verified = verify(announcement.envelope, new_post=False)
@@ -129,6 +134,13 @@ class Ingestor:
         self.peers.invalid(sender, exc.code)
         self._drops.dropped(exc.code, sender, exc.detail)
 
+    def _full(self) -> bool:
+        """Out of storage: dropped and counted, but not held against the sender."""
+        if self.budget is None or self.budget.full() is None:
+            return False
+        PUBSUB_DROPS.inc("storage_full")
+        return True
+
     def knows(self, cid: Cid) -> bool:
         """Seen in this process, or already in the index."""
         return cid.to_bytes() in self._seen or self.index.has(str(cid))
@@ -137,6 +149,8 @@ class Ingestor:
         """Queue a verified envelope for the next index batch; False when already seen."""
         key = verified.cid.to_bytes()
         if key in self._seen:
+            return False
+        if self._full():
             return False
         if self.boards is not None and verified.envelope["board"] not in self.boards:
             self.invalid(

@@ -26,6 +26,7 @@ from node.remote_pins import RemotePinner
 from node.runtime.keys import load_node_key, pin_service_token
 from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Limits, Settings
+from node.storage_budget import StorageBudget
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
@@ -91,6 +92,7 @@ class NodeServices:
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
     limiter: RateLimiter
+    budget: StorageBudget
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
     started_at: float = field(default_factory=time.time)
@@ -111,7 +113,21 @@ class NodeServices:
         peerbook = PeerBook(index)
         replicator = Replicator(index, ipfs)
         limiter = rate_limiter(settings.limits)
-        ingest = Ingestor(index, bus, peerbook, replicator, boards=settings.boards, limiter=limiter)
+        budget = StorageBudget(
+            lambda: monitor.repo_bytes + index.size_bytes(),
+            settings.data_dir if settings.store == "sqlite" else None,
+            settings.limits.storage_budget_mb,
+            settings.limits.min_free_disk_mb,
+        )
+        ingest = Ingestor(
+            index,
+            bus,
+            peerbook,
+            replicator,
+            boards=settings.boards,
+            limiter=limiter,
+            budget=budget,
+        )
         syncer = HeadSyncer(
             ipfs,
             ingest,
@@ -149,6 +165,7 @@ class NodeServices:
             mesh,
             bootstrap,
             limiter,
+            budget,
         )
         if settings.pin_service_url:
             services.remote_pins = services._remote_pinner(settings)
