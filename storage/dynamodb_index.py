@@ -467,6 +467,10 @@ class DynamoMessageIndex:
         )
         return {item["peer_id"]["S"]: _to_peer(item) for item in items}
 
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        for peer_id in peer_ids:
+            self._db.delete_item(**self._key(f"peer#{peer_id}"))
+
     def meta_get(self, key: str) -> str | None:
         item = self._db.get_item(**self._key(f"meta#{key}"), ConsistentRead=True).get("Item")
         return item["value"]["S"] if item else None

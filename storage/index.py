@@ -195,6 +195,9 @@ class MessageIndex(Protocol):
 
     def peer_stats(self) -> dict[str, PeerStats]: ...
 
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        """Delete these peers' counters (the node keeps a bounded peer table)."""
+
     def meta_get(self, key: str) -> str | None:
         """Small node state that must survive restarts (for example a board's head CID)."""
 

@@ -332,6 +332,10 @@ class SqliteMessageIndex:
         )
         return {row[0]: PeerStats(*row[:6], invalid_reasons=json.loads(row[6])) for row in rows}
 
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM peers WHERE peer_id = ?", [(p,) for p in peer_ids])
+
     def meta_get(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+DEFAULT_PEERS = 100
+MAX_PEERS = 500
+MAX_PEER_ID_CHARS = 128
 
 
 def services_of(request: HTTPConnection) -> NodeServices:
@@ -220,31 +223,42 @@ def _iso(ms: int) -> str | None:
 
 
 async def peers(request: Request) -> JSONResponse:
+    """Connected and known peers, ordered by peer id, ``limit`` per page (``after`` is the
+    previous page's ``nextCursor``); ``count`` is how many are connected, ``total`` how many
+    are listed in all."""
     services = services_of(request)
+    limit = int_param(request, "limit", DEFAULT_PEERS, 1, MAX_PEERS)
+    after = request.query_params.get("after", "")
+    if len(after) > MAX_PEER_ID_CHARS:
+        raise ApiError(400, "bad_cursor", "after is not a peer id")
     snapshot = await services.monitor.snapshot()
     stats = services.peerbook.snapshot()
+    connected = {peer.peer_id: peer for peer in snapshot.peers}
+    ids = sorted(connected.keys() | stats.keys())
+    page = [peer_id for peer_id in ids if peer_id > after][:limit]
     seen_now = now_ms()
-    result: list[dict[str, Any]] = []
-    listed: set[str] = set()
-    for peer in snapshot.peers:
-        if peer.peer_id in listed:
-            continue
-        listed.add(peer.peer_id)
+    result = []
+    for peer_id in page:
+        peer = connected.get(peer_id)
         result.append(
             _peer_json(
-                peer.peer_id,
-                f"{peer.multiaddr}/p2p/{peer.peer_id}",
-                True,
-                stats.get(peer.peer_id),
-                seen_now,
-                services.peerbook.ignored_for(peer.peer_id),
+                peer_id,
+                f"{peer.multiaddr}/p2p/{peer_id}" if peer else None,
+                peer is not None,
+                stats.get(peer_id),
+                seen_now if peer else None,
+                services.peerbook.ignored_for(peer_id),
             )
         )
-    for peer_id, peer_stats in stats.items():
-        if peer_id not in listed:
-            ignored_for = services.peerbook.ignored_for(peer_id)
-            result.append(_peer_json(peer_id, None, False, peer_stats, None, ignored_for))
-    return JSONResponse({"peers": result, "count": len(listed)})
+    more = bool(page) and page[-1] < ids[-1]
+    return JSONResponse(
+        {
+            "peers": result,
+            "count": len(connected),
+            "total": len(ids),
+            "nextCursor": page[-1] if more else None,
+        }
+    )
 
 
 def _peer_json(

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
+from node.counters import counter
+from node.network.droplog import DropLog
 from node.outbox import backoff_ms
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import MessageIndex
@@ -20,19 +22,40 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 8
 MAX_ATTEMPTS = 5
+MAX_QUEUE = 10_000
+
+REPLICAS_DROPPED = counter(
+    "onusone_replicas_dropped_total",
+    "replicas not pinned because the replication queue was full (the message stays listed)",
+)
 
 
 class Replicator:
-    def __init__(self, index: MessageIndex, ipfs: IpfsClient, concurrency: int = CONCURRENCY):
+    """The queue is bounded (``REPLICATION_QUEUE_MAX``): past it a replica is not made (the
+    message stays indexed and listed, ``pinned: false``; its author's node keeps it pinned),
+    counted and logged at most once a minute, instead of growing without bound under a flood."""
+
+    def __init__(
+        self,
+        index: MessageIndex,
+        ipfs: IpfsClient,
+        concurrency: int = CONCURRENCY,
+        max_queue: int = MAX_QUEUE,
+    ):
         self.index = index
         self.ipfs = ipfs
         self.concurrency = concurrency
-        self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue(max_queue)
+        self._drops = DropLog(log)
         # Called with the CID of each replica once pinned (PIN_SERVICE_REPLICAS).
         self.on_pinned: Callable[[str], None] | None = None
 
-    def submit(self, cid: str) -> None:
-        self._queue.put_nowait((cid, 0))
+    def submit(self, cid: str, attempts: int = 0) -> None:
+        try:
+            self._queue.put_nowait((cid, attempts))
+        except asyncio.QueueFull:
+            REPLICAS_DROPPED.inc()
+            self._drops.dropped("queue_full", "", f"replication queue full: {cid} not pinned")
 
     def backlog(self) -> int:
         return self._queue.qsize()
@@ -60,7 +83,7 @@ class Replicator:
                     )
                 else:
                     await asyncio.sleep(backoff_ms(attempts) / 1000)
-                    self._queue.put_nowait((cid, attempts + 1))
+                    self.submit(cid, attempts + 1)
             finally:
                 self._queue.task_done()
 

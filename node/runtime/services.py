@@ -110,8 +110,8 @@ class NodeServices:
         outbox = OutboxWorker(pipeline)
         monitor.on_reachable.append(outbox.wake)
         monitor.on_reachable.append(lambda: log_peers_line(monitor))
-        peerbook = PeerBook(index)
-        replicator = Replicator(index, ipfs)
+        peerbook = PeerBook(index, max_peers=settings.limits.peer_table)
+        replicator = Replicator(index, ipfs, max_queue=settings.limits.replication_queue)
         limiter = rate_limiter(settings.limits)
         budget = StorageBudget(
             lambda: monitor.repo_bytes + index.size_bytes(),
