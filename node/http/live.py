@@ -147,12 +147,13 @@ async def live_socket(websocket: WebSocket) -> None:
     services = services_of(websocket)
     with contextlib.ExitStack() as stack:
         try:
+            address = client_of(websocket)
             try:
-                services.limiter.hit(("reads", client_of(websocket)))
+                services.limiter.hit(("reads", address))
             except RateLimited as exc:
                 raise rate_limited(exc) from None
             board = board_param(websocket)
-            stack.enter_context(live_hub(websocket.app).slot(status=True))
+            stack.enter_context(live_hub(websocket.app).slot(address, status=True))
             sub = services.bus.subscribe(board, LIVE_QUEUE)
             stack.callback(services.bus.unsubscribe, sub)
             first = messages_after(

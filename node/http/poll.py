@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from node.events import Subscription
-from node.http.api import board_param, messages_json, services_of
+from node.http.api import board_param, client_of, messages_json, services_of
 from node.http.live_hub import live_hub, messages_after
 from node.http.params import seconds_param
 from storage.index import MessageIndex, Page
@@ -61,7 +61,7 @@ async def poll(request: Request) -> Response:
     cap = services.settings.limits.poll_max_wait
     wait = min(seconds_param(request, "wait", DEFAULT_WAIT, MAX_WAIT), cap)
     since = request.query_params.get("since")
-    with live_hub(request.app).slot():
+    with live_hub(request.app).slot(client_of(request)):
         sub = services.bus.subscribe(board)
         try:
             max_bytes = services.settings.limits.answer_max_bytes

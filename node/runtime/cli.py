@@ -51,6 +51,7 @@ def serve(args: argparse.Namespace) -> int:
     from node.http.app import create_app
     from node.runtime.daemons import local_daemon
     from node.runtime.data_dir_lock import DataDirInUse, DataDirLock
+    from node.runtime.http_guard import guarded_protocol
     from node.runtime.local_ipfs import LocalDaemonError
     from node.runtime.services import NodeServices
     from node.runtime.supervisor import DaemonSupervisor
@@ -109,6 +110,7 @@ def serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=5,
             # The node reads X-Forwarded-For itself, from TRUSTED_PROXIES only.
             proxy_headers=False,
+            http=guarded_protocol(settings.limits),
         )
     finally:
         if daemon is not None:
