@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import websockets
@@ -73,26 +72,34 @@ def test_open_connections_are_capped_with_503(offline_factory):
     wait_until(lambda: node.get("/health").status_code == 200, 10, what="the node to recover")
 
 
+def held_poll(port: int, address: str, since: str) -> socket.socket:
+    """A long poll from ``address`` that waits until the socket is closed."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(address, 0))
+    sock.sendall(f"GET /api/poll?since={since}&wait=30 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return sock
+
+
 def test_long_polls_are_capped_per_address(offline_factory):
     node = offline_factory({"LIVE_CLIENTS_PER_ADDRESS": "3"})
     since = node.get("/api/poll", params={"wait": "0"}).json()["cursor"]
-    params = {"since": since, "wait": "8"}
-    greedy = [from_address(node, "127.0.5.1") for _ in range(4)]
-    with ThreadPoolExecutor(3) as pool:
-        waiting = [pool.submit(greedy[i].get, "/api/poll", params=params) for i in range(3)]
-        wait_until(
-            lambda: greedy[3].get("/api/poll", params=params).status_code == 503,
-            10,
-            what="the fourth poll from one address to be refused",
-        )
-        refused = greedy[3].get("/api/poll", params=params)
+    held = [held_poll(node.port, "127.0.5.1", since) for _ in range(3)]
+    try:
+        with from_address(node, "127.0.5.1") as greedy:
+            refused = wait_until(
+                lambda: (
+                    (r := greedy.get("/api/poll", params={"since": since, "wait": "0"})).status_code
+                    == 503
+                    and r
+                ),
+                10,
+                what="a fourth poll from one address to be refused",
+            )
         assert refused.json()["error"] == "busy" and "per address" in refused.json()["detail"]
         with from_address(node, "127.0.5.2") as other:
-            assert other.get("/api/poll", params={**params, "wait": "0"}).status_code == 200
-        for client in greedy:
-            client.close()
-        for future in waiting:
-            future.cancel()
+            assert other.get("/api/poll", params={"since": since, "wait": "0"}).status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
 
 
 async def test_websockets_are_capped_per_address(offline_factory):
