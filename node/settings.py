@@ -71,6 +71,14 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: set[str]) 
     return value
 
 
+def log_settings(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``LOG_LEVEL`` and ``LOG_FORMAT``, on their own so logging can be set up before the rest
+    of the settings are read (and a bad setting is logged)."""
+    env = os.environ if env is None else env
+    level = _choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}).upper()
+    return level, _choice(env, "LOG_FORMAT", "text", {"text", "json"}).lower()
+
+
 @dataclass(frozen=True)
 class Limits:
     """Open-network limits (README: "Limits"); every one has a default that is on."""
@@ -169,6 +177,7 @@ class Settings:
         if pin_service_url and not pin_service_url.startswith(("http://", "https://")):
             raise SettingsError(f"PIN_SERVICE_URL must be an http(s) URL, got {pin_service_url!r}")
         on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+        log_level, log_format = log_settings(env)
         return cls(
             ipfs_api=env.get("IPFS_API") or DEFAULT_IPFS_API,
             ipfs_api_set=bool(env.get("IPFS_API")),
@@ -193,9 +202,7 @@ class Settings:
             pin_service_name=env.get("PIN_SERVICE_NAME") or "onusone",
             pin_service_replicas=_switch(env, "PIN_SERVICE_REPLICAS", False),
             on_lambda=on_lambda,
-            log_level=_choice(
-                env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
-            ).upper(),
-            log_format=_choice(env, "LOG_FORMAT", "text", {"text", "json"}).lower(),
+            log_level=log_level,
+            log_format=log_format,
             limits=Limits.from_env(env, on_lambda),
         )

@@ -25,8 +25,15 @@ if TYPE_CHECKING:
     from node.runtime.services import NodeServices
 
 
-def routes() -> list[BaseRoute]:
+def routes(metrics: bool = False) -> list[BaseRoute]:
+    """``metrics``: serve ``/metrics`` (and import prometheus-client), in ``serve`` mode only."""
+    extra: list[BaseRoute] = []
+    if metrics:
+        from node.http.metrics import metrics as metrics_endpoint
+
+        extra.append(Route("/metrics", metrics_endpoint))
     return [
+        *extra,
         Route("/health", api.health),
         Route("/api/status", api.status),
         Route("/api/broadcast", api.broadcast, methods=["POST"]),
@@ -57,7 +64,7 @@ CORS = Middleware(
 def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
     """The app around ``services`` (built by ``node.runtime``). ``background`` starts the
     long-running loops (outbox retry, daemon watch, pubsub); Lambda passes False and drives the
-    same work from its scheduled event instead."""
+    same work from its scheduled event instead, and has no ``/metrics``."""
     node = services
 
     @contextlib.asynccontextmanager
@@ -71,7 +78,7 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
                 await node.stop()
 
     app = Starlette(
-        routes=routes(),
+        routes=routes(metrics=background),
         # CORS outermost, so that a 429 from the read limit carries its headers too.
         middleware=[CORS, Middleware(ReadLimit, services=node)],
         lifespan=lifespan,
