@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from node.http import api, client_package, dashboard, live, poll
+from node.http import api, client_package, dashboard, live, openapi, poll
 from node.http.errors import (
     ApiError,
     api_error_handler,
@@ -41,6 +41,7 @@ def routes(metrics: bool = False) -> list[BaseRoute]:
         Route("/api/messages/{cid:path}", api.get_message),  # base64 CIDs may hold "/"
         Route("/api/peers", api.peers),
         Route("/api/poll", poll.poll),
+        Route("/openapi.json", openapi.openapi),
         WebSocketRoute("/ws", live.live_socket),
         Route("/", dashboard.page),
         Mount("/static", app=dashboard.static_files, name="static"),
