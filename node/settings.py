@@ -15,7 +15,8 @@ class SettingsError(ValueError):
     """A configuration value that the node cannot start with."""
 
 
-def _split(value: str | None) -> list[str]:
+def split_list(value: str | None) -> list[str]:
+    """A comma-separated setting as a list (blanks dropped)."""
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
@@ -59,7 +60,7 @@ def _networks(
     env: Mapping[str, str], name: str
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     try:
-        return tuple(ipaddress.ip_network(item, strict=False) for item in _split(env.get(name)))
+        return tuple(ipaddress.ip_network(item, strict=False) for item in split_list(env.get(name)))
     except ValueError as exc:
         raise SettingsError(f"{name}: {exc}") from None
 
@@ -143,6 +144,8 @@ class Settings:
     node_key: str | None = None
     node_key_file: Path | None = None
     node_key_ssm_param: str | None = None
+    api_tokens_ssm_param: str | None = None
+    ipfs_api_auth_ssm_param: str | None = None
     boards: list[str] = field(default_factory=lambda: ["general"])
     api_tokens: frozenset[str] = frozenset()
     port: int = 8888
@@ -164,7 +167,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        boards = _split(env.get("BOARDS")) or ["general"]
+        boards = split_list(env.get("BOARDS")) or ["general"]
         for board in boards:
             if not BOARD_PATTERN.fullmatch(board):
                 raise SettingsError(f"BOARDS entry {board!r} is not [a-z0-9-]{{1,64}}")
@@ -188,10 +191,12 @@ class Settings:
             node_key=env.get("NODE_KEY") or None,
             node_key_file=Path(env["NODE_KEY_FILE"]) if env.get("NODE_KEY_FILE") else None,
             node_key_ssm_param=env.get("NODE_KEY_SSM_PARAM") or None,
+            api_tokens_ssm_param=env.get("API_TOKENS_SSM_PARAM") or None,
+            ipfs_api_auth_ssm_param=env.get("IPFS_API_AUTH_SSM_PARAM") or None,
             boards=boards,
-            api_tokens=frozenset(_split(env.get("API_TOKENS"))),
+            api_tokens=frozenset(split_list(env.get("API_TOKENS"))),
             port=int(_number(env, "PORT", 8888, 1)),
-            peers=_split(env.get("PEERS")),
+            peers=split_list(env.get("PEERS")),
             head_interval=_number(env, "HEAD_INTERVAL", 30.0, 0.1),
             sync_depth=int(_number(env, "SYNC_DEPTH", 20, 1)),
             sync_rate=_number(env, "SYNC_RATE", 50.0, 0.1),

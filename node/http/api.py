@@ -33,7 +33,7 @@ from node.pipeline import Delivery, delivery_json
 from node.ratelimit import RateLimited
 from node.settings import BOARD_PATTERN
 from node.storage_budget import StorageFull
-from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
+from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
 
 if TYPE_CHECKING:
@@ -152,7 +152,11 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
     except StorageFull as exc:
         raise ApiError(507, "storage_full", str(exc)) from None
     cid = str(verified.cid)
-    if not services.pipeline.accept(verified):
+    try:
+        is_new = services.pipeline.accept(verified)
+    except IndexBusy as exc:
+        raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
+    if not is_new:
         stored = services.index.get(cid)
         pinned = bool(stored and stored.pinned)
         delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None

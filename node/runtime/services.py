@@ -24,6 +24,7 @@ from node.pipeline import BroadcastPipeline
 from node.ratelimit import RateLimiter
 from node.remote_pins import RemotePinner
 from node.runtime.keys import load_node_key, pin_service_token
+from node.runtime.secrets import with_secrets
 from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Limits, Settings
 from node.storage_budget import StorageBudget
@@ -101,6 +102,7 @@ class NodeServices:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NodeServices":
+        settings = with_secrets(settings)
         key = load_node_key(settings)
         index = open_index(settings)
         ipfs = IpfsClient(settings.ipfs_api, settings.ipfs_api_auth)
