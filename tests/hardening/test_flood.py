@@ -29,6 +29,14 @@ def rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
+async def until_true(ask, timeout: float, what: str) -> None:
+    """``wait_until`` for a coroutine-returning condition."""
+    deadline = time.monotonic() + timeout
+    while not await ask():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
 def client(url: str, address: str) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(local_address=address)
     return httpx.AsyncClient(base_url=url, transport=transport, timeout=30)
@@ -69,13 +77,10 @@ async def test_flood(daemon_factory, node_factory):
     target = node_factory(target_daemon.api_multiaddr, ON, name="target")
     relay = node_factory(honest_daemon.api_multiaddr, ON, name="relay")
     hostile = [IpfsClient(d.api_multiaddr) for d in hostile_daemons]
-    for peer in (*hostile, IpfsClient(honest_daemon.api_multiaddr)):
-        await asyncio.to_thread(
-            wait_until,
-            lambda p=peer: asyncio.run(p.pubsub_peers(TOPIC)),
-            30,
-            what="the board topic's mesh",
-        )
+    honest_ipfs = IpfsClient(honest_daemon.api_multiaddr)
+    for peer in (*hostile, honest_ipfs):
+        await until_true(lambda p=peer: p.pubsub_peers(TOPIC), 30, "the board topic's mesh")
+    await honest_ipfs.aclose()
     rss_before = rss_mb(target.process.pid)
     stop = asyncio.Event()
     watch = asyncio.create_task(health_watch(target.url, stop))
