@@ -13,7 +13,7 @@ from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.runtime.services import rate_limiter
-from node.settings import Limits, Settings
+from node.settings import Limits, Settings, SettingsError
 from storage.ipfs import IpfsClient, PubsubMessage
 from storage.sqlite_index import SqliteMessageIndex
 from tests.conftest import signed_envelope
@@ -29,9 +29,12 @@ def assert_rate_limited(response) -> None:
     assert int(response.headers["Retry-After"]) >= 1
 
 
-def test_limits_are_on_by_default():
+def test_limits_are_on_by_default_and_bad_ones_refused():
     limits = Settings.from_env({}).limits
     assert limits.rate_limits and limits.rate_address and limits.rate_author
+    for env in ({"RATE_LIMIT_ADDRESS": "lots"}, {"RATE_LIMITS": "maybe"}, {"TRUSTED_PROXIES": "x"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env)
 
 
 @pytest.fixture
