@@ -8,6 +8,7 @@ from the running node at scrape time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -61,10 +62,17 @@ class NodeCollector:
             "peers forgotten to keep the table bounded",
             services.peerbook.evicted,
         )
-        # Walks under way; the syncer keeps no public count of them.
         yield _gauge(
-            "onusone_sync_walks", "head-manifest walks under way", len(services.syncer._tasks)
+            "onusone_sync_queued",
+            "chains waiting for a catch-up walk slot",
+            services.syncer.queued(),
         )
+        sync = services.syncer.counters
+        for item in dataclasses.fields(sync):
+            name = f"onusone_sync_{item.name}"
+            yield CounterMetricFamily(
+                name, f"catch-up: {item.name}", value=getattr(sync, item.name)
+            )
         subscribed = GaugeMetricFamily(
             "onusone_subscription_up",
             "1 while the board's pubsub subscription is open",
