@@ -38,8 +38,8 @@ class StorageBudget:
         used_mb = self.used_bytes() / MB
         if self.budget_mb and used_mb >= self.budget_mb:
             return (
-                f"the node's storage budget is used up ({used_mb:.0f} of"
-                f" {self.budget_mb:.0f} MB, STORAGE_BUDGET_MB)"
+                f"the node's storage budget is used up ({used_mb:.2f} of"
+                f" {self.budget_mb:g} MB, STORAGE_BUDGET_MB)"
             )
         if self.disk_path is not None and self.disk_path.exists():
             free_mb = shutil.disk_usage(self.disk_path).free / MB

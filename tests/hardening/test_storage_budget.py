@@ -10,11 +10,12 @@ KEY = NodeKey.generate()
 
 
 def test_posts_are_refused_with_507_once_the_budget_is_used(offline_factory):
-    # 0.1 MB: the empty SQLite index (WAL included) fits; a few 15 KB posts do not.
-    node = offline_factory({"STORAGE_BUDGET_MB": "0.1"})
+    # 0.5 MB: the empty SQLite index (WAL included) fits; a few dozen 15 KB posts do not.
+    fast = {"RATE_LIMIT_ADDRESS": "1000/minute", "RATE_LIMIT_AUTHOR": "1000/minute"}
+    node = offline_factory({"STORAGE_BUDGET_MB": "0.5", **fast})
     assert node.get("/api/status").json()["storageFull"] is None
     statuses = []
-    for i in range(30):
+    for i in range(80):
         answer = node.post("/api/broadcast", json=signed_envelope(KEY, f"{i} " + "x" * 15_000))
         statuses.append(answer.status_code)
         if answer.status_code == 507:
