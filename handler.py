@@ -12,9 +12,11 @@ from typing import Any
 from mangum import Mangum
 
 from node.http.app import create_app
+from node.runtime.logs import configure_logging
 from node.runtime.services import NodeServices
-from node.settings import Settings
+from node.settings import Settings, log_settings
 
+configure_logging(*log_settings())
 settings = Settings.from_env()
 services = NodeServices.from_settings(settings)
 app = create_app(services, background=False)

@@ -13,6 +13,7 @@ from bench.api_load import api_rows
 from bench.broadcast import broadcast_rows
 from bench.catch_up import catch_up_rows
 from bench.cold_start import cold_start_rows
+from bench.durability import durability_rows
 from bench.env import BenchEnv, bench_env
 from bench.ingest import ingest_rows
 from bench.propagation import propagation_rows
@@ -31,6 +32,7 @@ SUITES: dict[str, Callable[[BenchEnv, bool], list[Row]]] = {
     "broadcast": broadcast_rows,
     "propagation": propagation_rows,
     "ingest": ingest_rows,
+    "durability": durability_rows,
     "catch-up": catch_up_rows,
     "api": api_rows,
     "cold-start": cold_start_suite,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, CryptoError, parse_cid
+from node import strict_json
 from node.envelope import InvalidMessage
 
 MAX_ANNOUNCEMENT_BYTES = 96 * 1024
@@ -55,9 +56,9 @@ def parse_announcement(data: bytes, board: str) -> Announcement:
     if len(data) > MAX_ANNOUNCEMENT_BYTES:
         raise InvalidMessage("too_large", f"announcement is over {MAX_ANNOUNCEMENT_BYTES} bytes")
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidMessage("invalid_json", "announcement is not JSON") from None
+        obj = strict_json.loads(data)
+    except strict_json.JsonRefused as exc:
+        raise InvalidMessage(exc.code, f"announcement: {exc}") from None
     if not isinstance(obj, dict) or obj.get("kind") not in KINDS:
         raise InvalidMessage("bad_announcement", "announcement has no known kind")
     if obj["kind"] == "hello":

@@ -1,13 +1,14 @@
 """The envelope schema and limits (DESIGN: "Messages"), shared by the HTTP API and pubsub
 ingest so that both refuse exactly the same things."""
 
-import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, CryptoError, canonical_bytes, cid_for_bytes, parse_cid, verify_envelope
+from node import strict_json
 from node.settings import BOARD_PATTERN
 
 MAX_CONTENT_BYTES = 16 * 1024
@@ -49,9 +50,9 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise InvalidMessage("too_large", f"message is over {MAX_ENVELOPE_BYTES} bytes")
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidMessage("invalid_json", f"body is not valid JSON: {exc}") from None
+        obj = strict_json.loads(data)
+    except strict_json.JsonRefused as exc:
+        raise InvalidMessage(exc.code, str(exc)) from None
     if not isinstance(obj, dict):
         raise InvalidMessage("invalid_json", "body must be a JSON object")
     return obj
@@ -63,6 +64,8 @@ def _check_text(obj: dict[str, Any], name: str, max_chars: int) -> None:
         raise InvalidMessage("invalid_field", f"{name} must be a string")
     if len(value) > max_chars:
         raise InvalidMessage("invalid_field", f"{name} is longer than {max_chars} characters")
+    if strict_json.has_surrogate(value):
+        raise InvalidMessage("invalid_utf8", f"{name} holds a lone UTF-16 surrogate")
 
 
 def _check_common(obj: dict[str, Any]) -> None:
@@ -74,7 +77,9 @@ def _check_common(obj: dict[str, Any]) -> None:
     content = obj.get("content")
     if not isinstance(content, str):
         raise InvalidMessage("invalid_field", "content must be a string")
-    if len(content.encode("utf-8", "surrogatepass")) > MAX_CONTENT_BYTES:
+    if strict_json.has_surrogate(content):
+        raise InvalidMessage("invalid_utf8", "content holds a lone UTF-16 surrogate")
+    if len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
         raise InvalidMessage("content_too_large", f"content is over {MAX_CONTENT_BYTES} bytes")
     _check_text(obj, "author", MAX_AUTHOR_CHARS)
     if "id" in obj:
@@ -89,8 +94,8 @@ def check_schema(obj: dict[str, Any]) -> None:
     missing = REQUIRED_FIELDS - set(obj)
     if missing:
         raise InvalidMessage("missing_fields", f"missing fields: {', '.join(sorted(missing))}")
-    if obj["v"] != 1 or isinstance(obj["v"], bool):
-        raise InvalidMessage("invalid_field", "v must be 1")
+    if type(obj["v"]) is not int or obj["v"] != 1:
+        raise InvalidMessage("invalid_field", "v must be the integer 1")
     _check_common(obj)
     ts = obj["ts"]
     if not isinstance(ts, int) or isinstance(ts, bool) or ts < 0:
@@ -127,6 +132,16 @@ def verify(obj: dict[str, Any], *, new_post: bool, now: int | None = None) -> Ve
     if not valid:
         raise InvalidMessage("bad_signature", "signature does not match the envelope")
     return VerifiedEnvelope(obj, data, cid_for_bytes(data))
+
+
+def check_served(board: str, served: Collection[str]) -> None:
+    """A node stores and pins only the boards it serves (``BOARDS``): a post to any other
+    would be kept forever and replicated by nobody."""
+    if board not in served:
+        raise InvalidMessage(
+            "unknown_board",
+            f"this node does not serve board {board!r}; it serves: {', '.join(served)}",
+        )
 
 
 def unsigned_from_plain(obj: dict[str, Any], default_board: str, now: int) -> dict[str, Any]:

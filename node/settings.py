@@ -1,5 +1,6 @@
 """Configuration from environment variables (DESIGN: "External contract")."""
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ class SettingsError(ValueError):
     """A configuration value that the node cannot start with."""
 
 
-def _split(value: str | None) -> list[str]:
+def split_list(value: str | None) -> list[str]:
+    """A comma-separated setting as a list (blanks dropped)."""
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
@@ -31,13 +33,104 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A ``limits`` rate string such as ``30/minute;300/hour``, checked at start."""
+    from limits import parse_many
+
+    value = env.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be like 30/minute;300/hour, got {value!r}") from None
+    return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
+    if raw == "":
+        return default
+    if raw in {"on", "true", "1", "yes"}:
         return True
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    if raw in {"off", "false", "0", "no"}:
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw!r}")
+
+
+def _networks(
+    env: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in split_list(env.get(name)))
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: set[str]) -> str:
+    value = (env.get(name) or default).strip()
+    if value.lower() not in {c.lower() for c in choices}:
+        raise SettingsError(f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}")
+    return value
+
+
+def log_settings(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``LOG_LEVEL`` and ``LOG_FORMAT``, on their own so logging can be set up before the rest
+    of the settings are read (and a bad setting is logged)."""
+    env = os.environ if env is None else env
+    level = _choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}).upper()
+    return level, _choice(env, "LOG_FORMAT", "text", {"text", "json"}).lower()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Open-network limits (README: "Limits"); every one has a default that is on."""
+
+    rate_limits: bool = True
+    rate_address: str = "30/minute;300/hour"
+    rate_author: str = "20/minute;300/hour"
+    rate_token: str = "600/minute;20000/hour"
+    rate_reads: str = "20/second;600/minute"
+    rate_peer: str = "100/second;3000/minute"
+    rate_peer_author: str = "20/second;600/minute"
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    storage_budget_mb: float = 10_240.0
+    min_free_disk_mb: float = 512.0
+    live_clients: int = 200
+    live_clients_per_address: int = 20
+    max_connections: int = 500
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    poll_max_wait: float = 30.0
+    peer_table: int = 1_000
+    replication_queue: int = 10_000
+    answer_max_bytes: int = 2_000_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], on_lambda: bool) -> "Limits":
+        d = cls()
+        return cls(
+            rate_limits=_switch(env, "RATE_LIMITS", True),
+            rate_address=_rate(env, "RATE_LIMIT_ADDRESS", d.rate_address),
+            rate_author=_rate(env, "RATE_LIMIT_AUTHOR", d.rate_author),
+            rate_token=_rate(env, "RATE_LIMIT_TOKEN", d.rate_token),
+            rate_reads=_rate(env, "RATE_LIMIT_READS", d.rate_reads),
+            rate_peer=_rate(env, "RATE_LIMIT_PEER", d.rate_peer),
+            rate_peer_author=_rate(env, "RATE_LIMIT_PEER_AUTHOR", d.rate_peer_author),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            storage_budget_mb=_number(env, "STORAGE_BUDGET_MB", d.storage_budget_mb),
+            min_free_disk_mb=_number(env, "MIN_FREE_DISK_MB", d.min_free_disk_mb),
+            live_clients=int(_number(env, "LIVE_CLIENTS_MAX", d.live_clients, 1)),
+            live_clients_per_address=int(
+                _number(env, "LIVE_CLIENTS_PER_ADDRESS", d.live_clients_per_address, 1)
+            ),
+            max_connections=int(_number(env, "MAX_CONNECTIONS", d.max_connections, 1)),
+            header_timeout=_number(env, "HEADER_TIMEOUT", d.header_timeout, 0.1),
+            body_timeout=_number(env, "BODY_TIMEOUT", d.body_timeout, 0.1),
+            # API Gateway ends a request at 29 s, and each waiting poll holds a whole Lambda.
+            poll_max_wait=_number(env, "POLL_MAX_WAIT", 5.0 if on_lambda else d.poll_max_wait),
+            peer_table=int(_number(env, "PEER_TABLE_MAX", d.peer_table, 1)),
+            replication_queue=int(_number(env, "REPLICATION_QUEUE_MAX", d.replication_queue, 1)),
+            answer_max_bytes=int(_number(env, "ANSWER_MAX_BYTES", d.answer_max_bytes, 65_536)),
+        )
 
 
 @dataclass(frozen=True)
@@ -51,6 +144,8 @@ class Settings:
     node_key: str | None = None
     node_key_file: Path | None = None
     node_key_ssm_param: str | None = None
+    api_tokens_ssm_param: str | None = None
+    ipfs_api_auth_ssm_param: str | None = None
     boards: list[str] = field(default_factory=lambda: ["general"])
     api_tokens: frozenset[str] = frozenset()
     port: int = 8888
@@ -64,11 +159,15 @@ class Settings:
     pin_service_token_ssm_param: str | None = None
     pin_service_name: str = "onusone"
     pin_service_replicas: bool = False
+    on_lambda: bool = False
+    log_level: str = "INFO"
+    log_format: str = "text"
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        boards = _split(env.get("BOARDS")) or ["general"]
+        boards = split_list(env.get("BOARDS")) or ["general"]
         for board in boards:
             if not BOARD_PATTERN.fullmatch(board):
                 raise SettingsError(f"BOARDS entry {board!r} is not [a-z0-9-]{{1,64}}")
@@ -80,6 +179,8 @@ class Settings:
         pin_service_url = env.get("PIN_SERVICE_URL") or None
         if pin_service_url and not pin_service_url.startswith(("http://", "https://")):
             raise SettingsError(f"PIN_SERVICE_URL must be an http(s) URL, got {pin_service_url!r}")
+        on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+        log_level, log_format = log_settings(env)
         return cls(
             ipfs_api=env.get("IPFS_API") or DEFAULT_IPFS_API,
             ipfs_api_set=bool(env.get("IPFS_API")),
@@ -90,10 +191,12 @@ class Settings:
             node_key=env.get("NODE_KEY") or None,
             node_key_file=Path(env["NODE_KEY_FILE"]) if env.get("NODE_KEY_FILE") else None,
             node_key_ssm_param=env.get("NODE_KEY_SSM_PARAM") or None,
+            api_tokens_ssm_param=env.get("API_TOKENS_SSM_PARAM") or None,
+            ipfs_api_auth_ssm_param=env.get("IPFS_API_AUTH_SSM_PARAM") or None,
             boards=boards,
-            api_tokens=frozenset(_split(env.get("API_TOKENS"))),
+            api_tokens=frozenset(split_list(env.get("API_TOKENS"))),
             port=int(_number(env, "PORT", 8888, 1)),
-            peers=_split(env.get("PEERS")),
+            peers=split_list(env.get("PEERS")),
             head_interval=_number(env, "HEAD_INTERVAL", 30.0, 0.1),
             sync_depth=int(_number(env, "SYNC_DEPTH", 20, 1)),
             sync_rate=_number(env, "SYNC_RATE", 50.0, 0.1),
@@ -102,5 +205,9 @@ class Settings:
             pin_service_token=env.get("PIN_SERVICE_TOKEN") or None,
             pin_service_token_ssm_param=env.get("PIN_SERVICE_TOKEN_SSM_PARAM") or None,
             pin_service_name=env.get("PIN_SERVICE_NAME") or "onusone",
-            pin_service_replicas=_flag(env, "PIN_SERVICE_REPLICAS"),
+            pin_service_replicas=_switch(env, "PIN_SERVICE_REPLICAS", False),
+            on_lambda=on_lambda,
+            log_level=log_level,
+            log_format=log_format,
+            limits=Limits.from_env(env, on_lambda),
         )

@@ -17,16 +17,25 @@ One table, overloaded keys (``pk`` only), two global secondary indexes:
 A message, its outbox or replica entry and the counters are written in one transaction
 conditioned on the message being new, so a duplicate changes nothing and counts stay exact
 without a Scan.
+
+Sequence numbers cannot be skipped by a reader: a message's ``seq`` is the board counter's
+next value, set in the same transaction on the condition that the counter still holds the
+value read (so sequence numbers are contiguous, and a seq is committed in order); concurrent
+writers that lose that race, or hit a ``TransactionConflict``, read again and retry with
+jittered backoff. ``list_since`` stops at a gap (a seq committed but not yet visible in the
+eventually consistent index) instead of stepping over it, unless the gap is older than
+``GAP_SECONDS`` (a hole left by an older version of this code).
 """
 
 import json
+import random
 import time
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from storage.errors import InvalidCursor
+from storage.errors import IndexBusy, InvalidCursor
 from storage.index import (
     NewMessage,
     OutboxItem,
@@ -37,11 +46,16 @@ from storage.index import (
     decode_cursor,
     encode_cursor,
     envelope_text,
+    fits,
 )
 
 # Zero-padded so that string order is number order (ts is non-negative, bounded by clock skew).
 _WIDTH = 20
 SIZE_CACHE_SECONDS = 60.0
+WRITE_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.02
+GAP_SECONDS = 60.0
+RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 ATTRIBUTES = [
     {"AttributeName": "pk", "AttributeType": "S"},
@@ -101,6 +115,11 @@ def _is_condition_failure(exc: ClientError) -> bool:
         reasons = exc.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
+
+
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    reasons = exc.response.get("CancellationReasons") or []
+    return [str(r.get("Code") or "None") for r in reasons]
 
 
 def _int_cursor(cursor: str, length: int) -> list[int]:
@@ -169,14 +188,10 @@ class DynamoMessageIndex:
                 break
         return items
 
-    def _next_seq(self, board: str) -> int:
-        result = self._db.update_item(
-            **self._key(f"counter#board#{board}"),
-            UpdateExpression="ADD seq :one",
-            ExpressionAttributeValues={":one": _n(1)},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(result["Attributes"]["seq"]["N"])
+    def _current_seq(self, board: str) -> int:
+        key = self._key(f"counter#board#{board}")
+        item = self._db.get_item(**key, ConsistentRead=True, ProjectionExpression="seq")
+        return _int(item.get("Item") or {}, "seq")
 
     def _count_one(self, pk: str) -> dict[str, Any]:
         return {
@@ -189,12 +204,31 @@ class DynamoMessageIndex:
 
     def _add_one(self, m: NewMessage, outbox_at: int | None) -> bool:
         # Duplicates are the common case on pubsub (every peer relays): a read is cheaper than
-        # a sequence number and a failed transaction. The transaction's condition still
-        # decides when two writers race.
+        # a failed transaction. The transaction's condition still decides when two writers race.
         if self.has(m.cid):
             return False
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=self._writes(m, outbox_at))
+                return True
+            except ClientError as exc:
+                codes = _cancellation_codes(exc)
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return False  # the message is there already
+                contended = codes and (
+                    codes[1] == "ConditionalCheckFailed" or RETRYABLE & set(codes)
+                )
+                if not contended:
+                    raise
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+        raise IndexBusy(f"{m.cid}: the board's counter stayed contended; retry")
+
+    def _writes(self, m: NewMessage, outbox_at: int | None) -> list[dict[str, Any]]:
+        """Message, board counter (its next seq, conditioned on the value read), totals, and
+        the message's outbox or replica-queue entry."""
         board = str(m.envelope["board"])
-        seq = self._next_seq(board)
+        current = self._current_seq(board)
+        seq = current + 1
         ts = int(m.envelope["ts"])
         item = {
             "pk": _s(f"msg#{m.cid}"),
@@ -217,18 +251,24 @@ class DynamoMessageIndex:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            self._count_one(f"counter#board#{board}"),
+            {
+                "Update": {
+                    **self._key(f"counter#board#{board}"),
+                    "UpdateExpression": "SET seq = :seq ADD messages :one",
+                    "ConditionExpression": "attribute_not_exists(seq) OR seq = :current",
+                    "ExpressionAttributeValues": {
+                        ":seq": _n(seq),
+                        ":current": _n(current),
+                        ":one": _n(1),
+                    },
+                }
+            },
             self._count_one("counter#all"),
         ]
+        # A received message (no outbox entry) carries its replica-queue entry until pinned.
         pending = _outbox_item(m.cid, outbox_at) if outbox_at is not None else _replica_item(m)
         writes.append({"Put": {"TableName": self.table, "Item": pending}})
-        try:
-            self._db.transact_write_items(TransactItems=writes)
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return writes
 
     def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
         return [self._add_one(m, outbox_at) for m in messages]
@@ -243,7 +283,9 @@ class DynamoMessageIndex:
         ).get("Item")
         return item is not None
 
-    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+    def list_board(
+        self, board: str, limit: int, before: str | None = None, max_bytes: int | None = None
+    ) -> Page:
         condition = "gsi1pk = :board"
         values: dict[str, Any] = {":board": _s(f"board#{board}")}
         if before is not None:
@@ -258,12 +300,17 @@ class DynamoMessageIndex:
             ScanIndexForward=False,
         )
         messages = [_to_message(item) for item in items]
+        kept = fits([len(m.envelope_json) for m in messages], max_bytes)
+        more = kept < len(items) or len(items) == limit
+        messages, items = messages[:kept], items[:kept]
         next_cursor = None
-        if len(items) == limit:
+        if more and items:
             next_cursor = encode_cursor([messages[-1].ts, _int(items[-1], "seq")])
         return Page(messages, next_cursor)
 
-    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+    def list_since(
+        self, board: str, since: str | None, limit: int, max_bytes: int | None = None
+    ) -> Page:
         (after,) = _int_cursor(since, 1) if since is not None else (0,)
         items = self._query(
             limit,
@@ -271,19 +318,16 @@ class DynamoMessageIndex:
             KeyConditionExpression="gsi2pk = :board AND gsi2sk > :after",
             ExpressionAttributeValues={":board": _s(f"board#{board}"), ":after": _n(after)},
         )
+        items = _contiguous(items, after)
+        messages = [_to_message(item) for item in items]
+        kept = fits([len(m.envelope_json) for m in messages], max_bytes)
+        items = items[:kept]
         last = _int(items[-1], "seq") if items else after
-        return Page([_to_message(item) for item in items], encode_cursor([last]))
+        return Page(messages[:kept], encode_cursor([last]))
 
     def latest_cursor(self, board: str) -> str | None:
-        items = self._db.query(
-            TableName=self.table,
-            IndexName="gsi2",
-            KeyConditionExpression="gsi2pk = :board",
-            ExpressionAttributeValues={":board": _s(f"board#{board}")},
-            ScanIndexForward=False,
-            Limit=1,
-        ).get("Items", [])
-        return encode_cursor([_int(items[0], "seq") if items else 0])
+        """The board counter, read consistently: the index may not show the newest yet."""
+        return encode_cursor([self._current_seq(board)])
 
     def count(self, board: str | None = None) -> int:
         pk = "counter#all" if board is None else f"counter#board#{board}"
@@ -472,6 +516,10 @@ class DynamoMessageIndex:
         )
         return {item["peer_id"]["S"]: _to_peer(item) for item in items}
 
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        for peer_id in peer_ids:
+            self._db.delete_item(**self._key(f"peer#{peer_id}"))
+
     def meta_get(self, key: str) -> str | None:
         item = self._db.get_item(**self._key(f"meta#{key}"), ConsistentRead=True).get("Item")
         return item["value"]["S"] if item else None
@@ -502,6 +550,20 @@ class DynamoMessageIndex:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _contiguous(items: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
+    """The items up to the first missing seq: a gap is a message committed but not yet in the
+    index, which a reader must wait for, not step over. A gap followed by a message received
+    more than ``GAP_SECONDS`` ago is a hole for good (seqs lost by older code) and is passed."""
+    expected = after + 1
+    old_enough = (time.time() - GAP_SECONDS) * 1000
+    for position, item in enumerate(items):
+        seq = _int(item, "seq")
+        if seq != expected and _int(item, "received_at") > old_enough:
+            return items[:position]
+        expected = seq + 1
+    return items
 
 
 def _outbox_item(cid: str, next_attempt_at: int) -> dict[str, Any]:

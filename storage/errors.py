@@ -19,3 +19,8 @@ class PubsubDisabled(IpfsError):
     operator enables it."""
 
     fix = "ipfs config --json Pubsub.Enabled true, then restart the daemon"
+
+
+class IndexBusy(Exception):
+    """The index could not take a write after retrying contention (DynamoDB transaction
+    conflicts between concurrent Lambdas): the caller answers 503, the client retries."""

@@ -138,10 +138,15 @@ class MessageIndex(Protocol):
 
     def has(self, cid: str) -> bool: ...
 
-    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
-        """Newest first (by ``ts``); ``before`` is a cursor from a previous page."""
+    def list_board(
+        self, board: str, limit: int, before: str | None = None, max_bytes: int | None = None
+    ) -> Page:
+        """Newest first (by ``ts``); ``before`` is a cursor from a previous page. With
+        ``max_bytes`` the page stops (with a cursor) before its envelopes pass that size."""
 
-    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+    def list_since(
+        self, board: str, since: str | None, limit: int, max_bytes: int | None = None
+    ) -> Page:
         """Messages in the order this node received them, oldest first, after ``since`` (a
         cursor from ``list_since`` or ``latest_cursor``; None means from the beginning).
         ``next_cursor`` is the position after the last one returned (or ``since`` when none
@@ -196,6 +201,9 @@ class MessageIndex(Protocol):
 
     def peer_stats(self) -> dict[str, PeerStats]: ...
 
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        """Delete these peers' counters (the node keeps a bounded peer table)."""
+
     def meta_get(self, key: str) -> str | None:
         """Small node state that must survive restarts (for example a board's head CID)."""
 
@@ -211,16 +219,38 @@ class MessageIndex(Protocol):
     def close(self) -> None: ...
 
 
+# Every cursor holds integers (ts, seq) that fit SQLite's and DynamoDB's number types.
+MAX_CURSOR_INT = 2**63 - 1
+MAX_CURSOR_CHARS = 256
+
+
+def fits(sizes: list[int], max_bytes: int | None) -> int:
+    """How many of the first ``sizes`` stay within ``max_bytes`` (always at least one, so a
+    page always moves on)."""
+    if max_bytes is None:
+        return len(sizes)
+    total = 0
+    for kept, size in enumerate(sizes):
+        total += size
+        if total > max_bytes:
+            return max(kept, 1)
+    return len(sizes)
+
+
 def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).rstrip(b"=").decode()
 
 
 def decode_cursor(cursor: str, length: int) -> list[Any]:
+    if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
+        raise InvalidCursor("cursor is not one this node handed out")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not one this node handed out") from exc
     if not isinstance(values, list) or len(values) != length:
+        raise InvalidCursor("cursor is not one this node handed out")
+    if not all(type(v) is int and 0 <= v <= MAX_CURSOR_INT for v in values):
         raise InvalidCursor("cursor is not one this node handed out")
     return values

@@ -16,6 +16,7 @@ from storage.index import (
     decode_cursor,
     encode_cursor,
     envelope_text,
+    fits,
 )
 
 SCHEMA = """
@@ -90,36 +91,50 @@ class SqliteMessageIndex:
         self._db.executescript(SCHEMA)
 
     def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
+        """With ``outbox_at`` (a post being accepted, answered 200 once this returns) the
+        transaction commits with ``synchronous=FULL``: the WAL is fsynced before the answer, so
+        an OS crash cannot lose it. Ingest batches keep NORMAL (a lost batch comes back by
+        sync), and so do counters."""
         added = []
+        durable = outbox_at is not None
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                for m in messages:
-                    cursor = self._db.execute(
-                        "INSERT OR IGNORE INTO messages"
-                        " (cid, board, ts, envelope, received_at, source)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            m.cid,
-                            m.envelope["board"],
-                            m.envelope["ts"],
-                            envelope_text(m.envelope),
-                            m.received_at,
-                            m.source,
-                        ),
-                    )
-                    is_new = cursor.rowcount == 1
-                    if is_new and outbox_at is not None:
-                        self._db.execute(
-                            "INSERT OR IGNORE INTO outbox (cid, next_attempt_at) VALUES (?, ?)",
-                            (m.cid, outbox_at),
-                        )
-                    added.append(is_new)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._add(messages, outbox_at, added)
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
         return added
+
+    def _add(self, messages: list[NewMessage], outbox_at: int | None, added: list[bool]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for m in messages:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO messages"
+                    " (cid, board, ts, envelope, received_at, source)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        m.cid,
+                        m.envelope["board"],
+                        m.envelope["ts"],
+                        envelope_text(m.envelope),
+                        m.received_at,
+                        m.source,
+                    ),
+                )
+                is_new = cursor.rowcount == 1
+                if is_new and outbox_at is not None:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO outbox (cid, next_attempt_at) VALUES (?, ?)",
+                        (m.cid, outbox_at),
+                    )
+                added.append(is_new)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -136,7 +151,9 @@ class SqliteMessageIndex:
     def has(self, cid: str) -> bool:
         return bool(self._query("SELECT 1 FROM messages WHERE cid = ?", (cid,)))
 
-    def list_board(self, board: str, limit: int, before: str | None = None) -> Page:
+    def list_board(
+        self, board: str, limit: int, before: str | None = None, max_bytes: int | None = None
+    ) -> Page:
         if before is None:
             rows = self._query(
                 f"SELECT {_COLUMNS}, ts, seq FROM messages WHERE board = ?"
@@ -152,11 +169,16 @@ class SqliteMessageIndex:
                 " ORDER BY ts DESC, seq DESC LIMIT ?",
                 (board, ts, seq, limit),
             )
+        kept = fits([len(row[1]) for row in rows], max_bytes)
+        more = kept < len(rows) or len(rows) == limit
+        rows = rows[:kept]
         messages = [_row_to_message(row[:5]) for row in rows]
-        next_cursor = encode_cursor(list(rows[-1][5:])) if len(rows) == limit else None
+        next_cursor = encode_cursor(list(rows[-1][5:])) if more else None
         return Page(messages, next_cursor)
 
-    def list_since(self, board: str, since: str | None, limit: int) -> Page:
+    def list_since(
+        self, board: str, since: str | None, limit: int, max_bytes: int | None = None
+    ) -> Page:
         after = 0
         if since is not None:
             (after,) = decode_cursor(since, 1)
@@ -167,6 +189,7 @@ class SqliteMessageIndex:
             " ORDER BY seq LIMIT ?",
             (board, after, limit),
         )
+        rows = rows[: fits([len(row[1]) for row in rows], max_bytes)]
         last = rows[-1][5] if rows else after
         return Page([_row_to_message(row[:5]) for row in rows], encode_cursor([last]))
 
@@ -319,6 +342,10 @@ class SqliteMessageIndex:
             " invalid_reasons FROM peers"
         )
         return {row[0]: PeerStats(*row[:6], invalid_reasons=json.loads(row[6])) for row in rows}
+
+    def forget_peers(self, peer_ids: list[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM peers WHERE peer_id = ?", [(p,) for p in peer_ids])
 
     def meta_get(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))

@@ -4,6 +4,7 @@
 Every daemon and node a test starts is stopped by the fixture that started it, by its PID.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from node.envelope import now_ms
 from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support import daemons
 from tests.support.processes import NodeProcess
+
+# Tests post faster, and from one address, than any person: the per-address and per-author
+# limits (on by default) are off in test processes unless a test turns them on (tests/hardening).
+os.environ.setdefault("RATE_LIMITS", "off")
+os.environ.setdefault("LIVE_CLIENTS_PER_ADDRESS", "1000")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

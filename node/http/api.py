@@ -8,26 +8,32 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
+from node.counters import POSTS
 from node.envelope import (
     MAX_ENVELOPE_BYTES,
     InvalidMessage,
+    check_served,
     now_ms,
     parse_json_object,
     unsigned_from_plain,
     verify,
 )
-from node.http.errors import ApiError
+from node.http.client_address import client_address
+from node.http.errors import ApiError, rate_limited
+from node.http.params import int_param
 from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
 from node.network.reputation import reputation
 from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
+from node.ratelimit import RateLimited
 from node.settings import BOARD_PATTERN
-from storage.errors import InvalidCursor, IpfsError, IpfsUnavailable
+from node.storage_budget import StorageFull
+from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
 
 if TYPE_CHECKING:
@@ -37,29 +43,51 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+DEFAULT_PEERS = 100
+MAX_PEERS = 500
+MAX_PEER_ID_CHARS = 128
 
 
-def services_of(request: Request) -> NodeServices:
+def services_of(request: HTTPConnection) -> NodeServices:
     return request.app.state.services
+
+
+def client_of(request: HTTPConnection) -> str:
+    return client_address(request, services_of(request).settings.limits.trusted_proxies)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """Read at most ``limit`` bytes; a larger body is refused without reading it whole."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "too_large", f"body is over {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", f"body is over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "too_large", f"body is over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Gone, or closed by the body deadline (node.runtime.http_guard): nobody reads this.
+        raise ApiError(408, "timeout", "the connection closed before the body arrived") from None
     return b"".join(chunks)
 
 
 def _invalid(exc: InvalidMessage) -> ApiError:
     status = 413 if exc.code == "too_large" else 400
     return ApiError(status, exc.code, exc.detail)
+
+
+def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
+    """The caller's API token when it is one of ``tokens``, else None."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
+    if any(hmac.compare_digest(token.encode(), allowed.encode()) for allowed in tokens):
+        return token
+    return None
 
 
 def _require_token(request: Request, tokens: frozenset[str]) -> None:
@@ -71,8 +99,7 @@ def _require_token(request: Request, tokens: frozenset[str]) -> None:
             "an unsigned message needs an API token (Authorization: Bearer …);"
             " or sign the envelope yourself and send it with its sig",
         )
-    token = header[7:].strip().encode()
-    if not any(hmac.compare_digest(token, allowed.encode()) for allowed in tokens):
+    if bearer_token(request, tokens) is None:
         raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
 
 
@@ -81,13 +108,31 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def status(request: Request) -> JSONResponse:
-    return JSONResponse(await node_status(services_of(request)))
+    services = services_of(request)
+    internals = bearer_token(request, services.settings.api_tokens) is not None
+    return JSONResponse(await node_status(services, internals))
 
 
 async def broadcast(request: Request) -> JSONResponse:
     services = services_of(request)
-    body = await read_body(request, MAX_ENVELOPE_BYTES)
     try:
+        return await _broadcast(request, services)
+    except ApiError as exc:
+        POSTS.inc(exc.code)
+        raise
+
+
+async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
+    """Every attempt counts against the caller's address (or its API token, whose budget is
+    larger); a validly signed one also against its author's key, so nobody can spend an
+    author's budget without the author's signature."""
+    token = bearer_token(request, services.settings.api_tokens)
+    try:
+        if token is not None:
+            services.limiter.hit(("token", token))
+        else:
+            services.limiter.hit(("address", client_of(request)))
+        body = await read_body(request, MAX_ENVELOPE_BYTES)
         obj = parse_json_object(body)
         if "sig" in obj:
             verified = verify(obj, new_post=True)
@@ -96,13 +141,26 @@ async def broadcast(request: Request) -> JSONResponse:
             now = now_ms()
             unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
+        check_served(verified.envelope["board"], services.settings.boards)
+        if token is None:
+            services.limiter.hit(("author", verified.envelope["pubkey"]))
+        services.budget.check()
     except InvalidMessage as exc:
         raise _invalid(exc) from None
+    except RateLimited as exc:
+        raise rate_limited(exc) from None
+    except StorageFull as exc:
+        raise ApiError(507, "storage_full", str(exc)) from None
     cid = str(verified.cid)
-    if not services.pipeline.accept(verified):
+    try:
+        is_new = services.pipeline.accept(verified)
+    except IndexBusy as exc:
+        raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
+    if not is_new:
         stored = services.index.get(cid)
         pinned = bool(stored and stored.pinned)
         delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
+        POSTS.inc("duplicate")
         return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
     try:
         delivery = await services.pipeline.deliver(cid)
@@ -110,21 +168,21 @@ async def broadcast(request: Request) -> JSONResponse:
         level = logging.INFO if isinstance(exc, IpfsUnavailable) else logging.WARNING
         log.log(level, "broadcast %s queued: %s", cid, exc)
         services.index.outbox_reschedule(cid, now_ms() + backoff_ms(0), str(exc))
+        POSTS.inc("queued")
         return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
+    POSTS.inc("accepted")
     return JSONResponse(delivery_json(cid, delivery, duplicate=False))
 
 
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(400, "bad_request", f"limit must be an integer from 1 to {MAX_PAGE}")
-    return int(raw)
-
-
-def board_param(request: Request) -> str:
-    board = request.query_params.get("board") or services_of(request).settings.boards[0]
+def board_param(request: HTTPConnection) -> str:
+    served = services_of(request).settings.boards
+    board = request.query_params.get("board") or served[0]
     if not BOARD_PATTERN.fullmatch(board):
         raise ApiError(400, "invalid_board", "board must match [a-z0-9-]{1,64}")
+    try:
+        check_served(board, served)
+    except InvalidMessage as exc:
+        raise _invalid(exc) from None
     return board
 
 
@@ -142,7 +200,12 @@ async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
     try:
-        page = services.index.list_board(board, _limit(request), request.query_params.get("before"))
+        page = services.index.list_board(
+            board,
+            int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
+            request.query_params.get("before"),
+            services.settings.limits.answer_max_bytes,
+        )
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", str(exc)) from None
     return messages_json({"board": board, "nextCursor": page.next_cursor}, page.messages)
@@ -168,31 +231,42 @@ def _iso(ms: int) -> str | None:
 
 
 async def peers(request: Request) -> JSONResponse:
+    """Connected and known peers, ordered by peer id, ``limit`` per page (``after`` is the
+    previous page's ``nextCursor``); ``count`` is how many are connected, ``total`` how many
+    are listed in all."""
     services = services_of(request)
+    limit = int_param(request, "limit", DEFAULT_PEERS, 1, MAX_PEERS)
+    after = request.query_params.get("after", "")
+    if len(after) > MAX_PEER_ID_CHARS:
+        raise ApiError(400, "bad_cursor", "after is not a peer id")
     snapshot = await services.monitor.snapshot()
     stats = services.peerbook.snapshot()
+    connected = {peer.peer_id: peer for peer in snapshot.peers}
+    ids = sorted(connected.keys() | stats.keys())
+    page = [peer_id for peer_id in ids if peer_id > after][:limit]
     seen_now = now_ms()
-    result: list[dict[str, Any]] = []
-    listed: set[str] = set()
-    for peer in snapshot.peers:
-        if peer.peer_id in listed:
-            continue
-        listed.add(peer.peer_id)
+    result = []
+    for peer_id in page:
+        peer = connected.get(peer_id)
         result.append(
             _peer_json(
-                peer.peer_id,
-                f"{peer.multiaddr}/p2p/{peer.peer_id}",
-                True,
-                stats.get(peer.peer_id),
-                seen_now,
-                services.peerbook.ignored_for(peer.peer_id),
+                peer_id,
+                f"{peer.multiaddr}/p2p/{peer_id}" if peer else None,
+                peer is not None,
+                stats.get(peer_id),
+                seen_now if peer else None,
+                services.peerbook.ignored_for(peer_id),
             )
         )
-    for peer_id, peer_stats in stats.items():
-        if peer_id not in listed:
-            ignored_for = services.peerbook.ignored_for(peer_id)
-            result.append(_peer_json(peer_id, None, False, peer_stats, None, ignored_for))
-    return JSONResponse({"peers": result, "count": len(listed)})
+    more = bool(page) and page[-1] < ids[-1]
+    return JSONResponse(
+        {
+            "peers": result,
+            "count": len(connected),
+            "total": len(ids),
+            "nextCursor": page[-1] if more else None,
+        }
+    )
 
 
 def _peer_json(

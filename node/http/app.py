@@ -12,20 +12,28 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from node.http import api, client_package, dashboard, live, poll
+from node.http import api, client_package, dashboard, live, openapi, poll
 from node.http.errors import (
     ApiError,
     api_error_handler,
     http_exception_handler,
     server_error_handler,
 )
+from node.http.read_limit import ReadLimit
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
 
 
-def routes() -> list[BaseRoute]:
+def routes(metrics: bool = False) -> list[BaseRoute]:
+    """``metrics``: serve ``/metrics`` (and import prometheus-client), in ``serve`` mode only."""
+    extra: list[BaseRoute] = []
+    if metrics:
+        from node.http.metrics import metrics as metrics_endpoint
+
+        extra.append(Route("/metrics", metrics_endpoint))
     return [
+        *extra,
         Route("/health", api.health),
         Route("/api/status", api.status),
         Route("/api/broadcast", api.broadcast, methods=["POST"]),
@@ -33,6 +41,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/messages/{cid:path}", api.get_message),  # base64 CIDs may hold "/"
         Route("/api/peers", api.peers),
         Route("/api/poll", poll.poll),
+        Route("/openapi.json", openapi.openapi),
         WebSocketRoute("/ws", live.live_socket),
         Route("/", dashboard.page),
         Mount("/static", app=dashboard.static_files, name="static"),
@@ -56,7 +65,7 @@ CORS = Middleware(
 def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
     """The app around ``services`` (built by ``node.runtime``). ``background`` starts the
     long-running loops (outbox retry, daemon watch, pubsub); Lambda passes False and drives the
-    same work from its scheduled event instead."""
+    same work from its scheduled event instead, and has no ``/metrics``."""
     node = services
 
     @contextlib.asynccontextmanager
@@ -70,8 +79,9 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
                 await node.stop()
 
     app = Starlette(
-        routes=routes(),
-        middleware=[CORS],
+        routes=routes(metrics=background),
+        # CORS outermost, so that a 429 from the read limit carries its headers too.
+        middleware=[CORS, Middleware(ReadLimit, services=node)],
         lifespan=lifespan,
         exception_handlers={
             ApiError: api_error_handler,

@@ -17,10 +17,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from node.envelope import now_ms
 from node.events import Subscription
-from node.http.api import board_param, services_of
-from node.http.errors import ApiError
-from node.http.live_hub import PAGE_SIZE, live_hub, messages_after, status_fingerprint
+from node.http.api import board_param, client_of, services_of
+from node.http.errors import ApiError, rate_limited
+from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
+from node.ratelimit import RateLimited
 from storage.index import Page
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ LIVE_QUEUE = 256
 CLOSE_TOO_SLOW = 4408
 CLOSE_BAD_REQUEST = 4400
 CLOSE_BUSY = 1013
+CLOSE_RATE_LIMITED = 4429
 TOO_SLOW_REASON = "too_slow: reconnect with since=<last cursor> to resume"
 MAX_REASON_BYTES = 123
 
@@ -95,7 +97,7 @@ class LiveStream:
             if not events:
                 await self._send({"type": "ping", "ts": now_ms()})
             if any(event["type"] == "message" for event in events):
-                await self._send_page(messages_after(self.services.index, self.board, self.cursor))
+                await self._send_page(self._after(self.cursor))
             statuses = [event for event in events if event["type"] == "status"]
             if statuses and status_fingerprint(statuses[-1]["status"]) != self.last_status:
                 self.last_status = status_fingerprint(statuses[-1]["status"])
@@ -110,15 +112,18 @@ class LiveStream:
             return events
         return []
 
+    def _after(self, cursor: str | None) -> Page:
+        limit = self.services.settings.limits.answer_max_bytes
+        return messages_after(self.services.index, self.board, cursor, limit)
+
     async def _send_page(self, page: Page) -> None:
+        """Pages are bounded in count and bytes: send until one comes back empty."""
         while page.messages:
             self.cursor = page.next_cursor
             await self._send(
                 {"type": "messages", "messages": [message.to_json() for message in page.messages]}
             )
-            if len(page.messages) < PAGE_SIZE:
-                return
-            page = messages_after(self.services.index, self.board, self.cursor)
+            page = self._after(self.cursor)
 
     async def _send(self, event: dict[str, Any]) -> None:
         text = json.dumps({**event, "cursor": self.cursor}, ensure_ascii=False)
@@ -132,7 +137,7 @@ class LiveStream:
 async def _refuse(websocket: WebSocket, exc: ApiError) -> None:
     """Accept, then close with a code and an ``error: detail`` reason: a browser sees neither
     the status nor the body of a refused handshake, but it does see a close code and reason."""
-    code = CLOSE_BUSY if exc.status == 503 else CLOSE_BAD_REQUEST
+    code = {503: CLOSE_BUSY, 429: CLOSE_RATE_LIMITED}.get(exc.status, CLOSE_BAD_REQUEST)
     reason = f"{exc.code}: {exc.detail}".encode()[:MAX_REASON_BYTES].decode(errors="ignore")
     await websocket.accept()
     await websocket.close(code, reason)
@@ -142,11 +147,21 @@ async def live_socket(websocket: WebSocket) -> None:
     services = services_of(websocket)
     with contextlib.ExitStack() as stack:
         try:
+            address = client_of(websocket)
+            try:
+                services.limiter.hit(("reads", address))
+            except RateLimited as exc:
+                raise rate_limited(exc) from None
             board = board_param(websocket)
-            stack.enter_context(live_hub(websocket.app).slot(status=True))
+            stack.enter_context(live_hub(websocket.app).slot(address, status=True))
             sub = services.bus.subscribe(board, LIVE_QUEUE)
             stack.callback(services.bus.unsubscribe, sub)
-            first = messages_after(services.index, board, websocket.query_params.get("since"))
+            first = messages_after(
+                services.index,
+                board,
+                websocket.query_params.get("since"),
+                services.settings.limits.answer_max_bytes,
+            )
         except ApiError as exc:
             await _refuse(websocket, exc)
             return

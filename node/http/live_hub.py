@@ -24,18 +24,18 @@ log = logging.getLogger(__name__)
 MAX_LIVE_CLIENTS = 200
 STATUS_INTERVAL = 2.0
 PAGE_SIZE = 50
-MAX_CURSOR_CHARS = 256
 
 
-def messages_after(index: MessageIndex, board: str, since: str | None) -> Page:
-    """The board's messages after ``since`` in receipt order; no ``since`` means "from now",
-    so a new client gets the cursor to resume from and no backlog."""
+def messages_after(
+    index: MessageIndex, board: str, since: str | None, max_bytes: int | None = None
+) -> Page:
+    """The board's messages after ``since`` in receipt order, at most ``PAGE_SIZE`` and about
+    ``max_bytes``; no ``since`` means "from now", so a new client gets the cursor to resume
+    from and no backlog."""
     if since is None:
         return Page([], index.latest_cursor(board))
-    if len(since) > MAX_CURSOR_CHARS:
-        raise ApiError(400, "bad_cursor", "since is not a cursor this node handed out")
     try:
-        return index.list_since(board, since, PAGE_SIZE)
+        return index.list_since(board, since, PAGE_SIZE, max_bytes)
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", f"since: {exc}") from None
 
@@ -46,34 +46,47 @@ def status_fingerprint(status: dict[str, Any]) -> dict[str, Any]:
 
 
 class LiveHub:
-    """Counts live clients against ``max_clients`` and, while any WebSocket client listens,
-    publishes the node status on the bus whenever it changes (one computation per interval
-    for all clients, not one per connection)."""
+    """Counts live clients against ``max_clients`` (``LIVE_CLIENTS_MAX``) and against
+    ``per_address`` for each client address (``LIVE_CLIENTS_PER_ADDRESS``, well below the
+    global cap, so one address cannot hold every place), and, while any WebSocket client
+    listens, publishes the node status on the bus whenever it changes (one computation per
+    interval for all clients, not one per connection)."""
 
     def __init__(
         self,
         services: NodeServices,
         max_clients: int = MAX_LIVE_CLIENTS,
+        per_address: int = MAX_LIVE_CLIENTS,
         status_interval: float = STATUS_INTERVAL,
     ) -> None:
         self.services = services
         self.max_clients = max_clients
+        self.per_address = per_address
         self.status_interval = status_interval
         self.clients = 0
+        self._by_address: dict[str, int] = {}
         self._status_listeners = 0
         self._feed: asyncio.Task[None] | None = None
         self._last: dict[str, Any] | None = None
 
     @contextlib.contextmanager
-    def slot(self, *, status: bool = False) -> Iterator[None]:
-        """Hold one of the live-client places; raises a 503 ``ApiError`` when none is free."""
+    def slot(self, address: str, *, status: bool = False) -> Iterator[None]:
+        """Hold one of the live-client places; raises a 503 ``ApiError`` when none is free,
+        for everyone or for this address."""
         if self.clients >= self.max_clients:
             raise ApiError(
                 503,
                 "busy",
                 f"this node serves at most {self.max_clients} live clients at once; retry later",
             )
+        if self._by_address.get(address, 0) >= self.per_address:
+            raise ApiError(
+                503,
+                "busy",
+                f"this node serves at most {self.per_address} live clients per address",
+            )
         self.clients += 1
+        self._by_address[address] = self._by_address.get(address, 0) + 1
         if status:
             self._status_listeners += 1
             if self._feed is None:
@@ -82,6 +95,9 @@ class LiveHub:
             yield
         finally:
             self.clients -= 1
+            self._by_address[address] -= 1
+            if not self._by_address[address]:
+                del self._by_address[address]
             if status:
                 self._status_listeners -= 1
                 if self._status_listeners == 0 and self._feed is not None:
@@ -106,5 +122,8 @@ def live_hub(app: Starlette) -> LiveHub:
     """The app's hub, made on first use so the app factory needs no live-specific wiring."""
     hub = getattr(app.state, "live_hub", None)
     if hub is None:
-        hub = app.state.live_hub = LiveHub(app.state.services)
+        services = app.state.services
+        limits = services.settings.limits
+        hub = LiveHub(services, limits.live_clients, limits.live_clients_per_address)
+        app.state.live_hub = hub
     return hub

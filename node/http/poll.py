@@ -4,37 +4,22 @@ Same cursor and message shape as ``/ws``: answers at once when the board has mes
 ``since``, otherwise waits (at most ``MAX_WAIT`` seconds) for the next one.
 """
 
-import math
-
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
 from node.events import Subscription
-from node.http.api import board_param, messages_json, services_of
-from node.http.errors import ApiError
+from node.http.api import board_param, client_of, messages_json, services_of
 from node.http.live_hub import live_hub, messages_after
+from node.http.params import seconds_param
 from storage.index import MessageIndex, Page
 
 DEFAULT_WAIT = 25.0
 MAX_WAIT = 30.0
 
 
-def _wait_param(request: Request) -> float:
-    raw = request.query_params.get("wait", str(DEFAULT_WAIT))
-    try:
-        wait = float(raw)
-    except ValueError:
-        wait = math.nan
-    if not 0 <= wait <= MAX_WAIT:
-        raise ApiError(
-            400, "bad_request", f"wait must be a number of seconds from 0 to {MAX_WAIT:g}"
-        )
-    return wait
-
-
 async def _next_page(
-    index: MessageIndex, sub: Subscription, board: str, since: str, wait: float
+    index: MessageIndex, sub: Subscription, board: str, since: str, wait: float, max_bytes: int
 ) -> Page:
     """Wait for a message event on the board, then read the index from ``since``: the index,
     not the event, is the source of truth, so nothing is skipped or repeated."""
@@ -42,7 +27,7 @@ async def _next_page(
         while True:
             event = await sub.queue.get()
             if event["type"] == "message":
-                page = messages_after(index, board, since)
+                page = messages_after(index, board, since, max_bytes)
                 if page.messages:
                     return page
     return Page([], since)
@@ -62,7 +47,9 @@ async def _wait_while_connected(
     page = Page([], since)
     async with anyio.create_task_group() as group:
         group.start_soon(_until_disconnected, request, group.cancel_scope)
-        page = await _next_page(services_of(request).index, sub, board, since, wait)
+        services = services_of(request)
+        max_bytes = services.settings.limits.answer_max_bytes
+        page = await _next_page(services.index, sub, board, since, wait, max_bytes)
         group.cancel_scope.cancel()
     return page
 
@@ -70,12 +57,15 @@ async def _wait_while_connected(
 async def poll(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
-    wait = _wait_param(request)
+    # On Lambda each waiting poll holds a whole function instance: the cap is a few seconds.
+    cap = services.settings.limits.poll_max_wait
+    wait = min(seconds_param(request, "wait", DEFAULT_WAIT, MAX_WAIT), cap)
     since = request.query_params.get("since")
-    with live_hub(request.app).slot():
+    with live_hub(request.app).slot(client_of(request)):
         sub = services.bus.subscribe(board)
         try:
-            page = messages_after(services.index, board, since)
+            max_bytes = services.settings.limits.answer_max_bytes
+            page = messages_after(services.index, board, since, max_bytes)
             if since is not None and not page.messages and wait > 0:
                 page = await _wait_while_connected(request, sub, board, since, wait)
         finally:

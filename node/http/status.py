@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 MB = 1_000_000
 
 
-async def node_status(services: NodeServices) -> dict[str, Any]:
+async def node_status(services: NodeServices, internals: bool = False) -> dict[str, Any]:
+    """``internals`` (the daemon's RPC address, which may hold credentials, and its raw error)
+    only for a caller holding an API token: a stranger learns that the daemon is reachable,
+    not where it is."""
     snapshot = await services.monitor.snapshot()
     subscriptions = services.subscription_states()
     backlog = services.index.outbox_size()
@@ -24,7 +27,9 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
     connected = len(board_peers)
     pubsub_disabled = snapshot.pubsub_disabled or "pubsub_disabled" in subscriptions.values()
     storage_bytes = snapshot.repo_bytes + services.index.size_bytes()
-    ipfs: dict[str, Any] = {"reachable": snapshot.reachable, "api": services.ipfs.base_url}
+    ipfs: dict[str, Any] = {"reachable": snapshot.reachable}
+    if internals:
+        ipfs["api"] = services.ipfs.base_url
     if snapshot.info is not None:
         ipfs.update(
             version=snapshot.info.version,
@@ -33,7 +38,8 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
             addresses=snapshot.info.addresses,
         )
     else:
-        ipfs.update(version=None, peerId=None, error=snapshot.error)
+        error = snapshot.error if internals else "the IPFS daemon does not answer"
+        ipfs.update(version=None, peerId=None, error=error)
     return {
         "nodeId": services.key.public_hex,
         "connectedPeers": connected,
@@ -47,6 +53,8 @@ async def node_status(services: NodeServices) -> dict[str, Any]:
         ),
         "messagesSynced": services.index.count(),
         "storageUsed": round(storage_bytes / MB, 2),
+        # Why new posts are refused with 507, or null while there is room.
+        "storageFull": services.budget.full(),
         "ipfs": ipfs,
         "uptime": round(time.time() - services.started_at, 1),
         "boards": services.settings.boards,

@@ -10,15 +10,18 @@ sending peer with its reason code, logged once per reason, and never raised to t
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
 from node.announcement import parse_announcement
-from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.counters import PUBSUB_DROPS
+from node.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
 from node.events import MessageBus
 from node.network.droplog import DropLog
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
+from node.ratelimit import RateLimited, RateLimiter
+from node.storage_budget import StorageBudget
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
 
@@ -43,6 +46,9 @@ class Ingestor:
         *,
         batch: int = BATCH,
         linger: float = LINGER,
+        boards: Collection[str] | None = None,
+        limiter: RateLimiter | None = None,
+        budget: StorageBudget | None = None,
     ) -> None:
         self.index = index
         self.bus = bus
@@ -50,6 +56,9 @@ class Ingestor:
         self.replicator = replicator
         self.batch = batch
         self.linger = linger
+        self.boards = None if boards is None else frozenset(boards)
+        self.limiter = limiter
+        self.budget = budget
         self.own_peer_id: str | None = None
         self.on_head: HeadHandler | None = None
         self.on_hello: Callable[[str], None] | None = None
@@ -61,39 +70,76 @@ class Ingestor:
 
     def receive(self, message: PubsubMessage, board: str) -> str:
         """Handle one pubsub message from the ``board`` topic; returns what became of it (a
-        reason code when it was dropped). Never raises for bad input."""
+        reason code when it was dropped). Never raises: every drop, including one that no rule
+        foresaw, is counted against the sender."""
         sender = message.sender
         if sender and sender == self.own_peer_id:
             return "own"
         if self.peers.ignored(sender):
+            PUBSUB_DROPS.inc("ignored")
             return "ignored"
         try:
-            announcement = parse_announcement(message.data, board)
-            if announcement.kind == "hello":
-                self.peers.seen(sender)
-                if self.on_hello is not None:
-                    self.on_hello(board)
-                return "hello"
-            assert announcement.cid is not None
-            if announcement.kind == "head":
-                self.peers.seen(sender)
-                if self.on_head is not None:
-                    self.on_head(announcement.cid, board, sender)
-                return "head"
-            assert announcement.envelope is not None
-            verified = verify(announcement.envelope, new_post=False)
-            if verified.cid.to_bytes() != announcement.cid.to_bytes():
-                raise InvalidMessage("cid_mismatch", "announced CID is not the envelope's CID")
+            return self._receive(message, board)
         except InvalidMessage as exc:
             self.invalid(sender, exc)
             return exc.code
+        except RateLimited as exc:
+            self.invalid(sender, InvalidMessage("rate_limited", str(exc)))
+            return "rate_limited"
+        except Exception as exc:
+            log.debug("ingest: unexpected failure on a message from %s", sender, exc_info=True)
+            self.invalid(sender, InvalidMessage("unexpected", f"{type(exc).__name__}: {exc}"))
+            return "unexpected"
+
+    def _receive(self, message: PubsubMessage, board: str) -> str:
+        sender = message.sender
+        if self.limiter is not None:
+            self.limiter.hit(("peer", sender))
+        if self.boards is not None:
+            check_served(board, self.boards)
+        announcement = parse_announcement(message.data, board)
+        if announcement.kind == "hello":
+            self.peers.seen(sender)
+            if self.on_hello is not None:
+                self.on_hello(board)
+            return "hello"
+        assert announcement.cid is not None
+        if announcement.kind == "head":
+            self.peers.seen(sender)
+            if self.on_head is not None:
+                self.on_head(announcement.cid, board, sender)
+            return "head"
+        assert announcement.envelope is not None
+        # A replay costs a dictionary lookup, not a signature check, and earns nothing.
+        if announcement.cid.to_bytes() in self._seen:
+            self.peers.seen(sender)
+            return "duplicate"
+        if self._full():
+            return "storage_full"
+        if self.limiter is not None:
+            self.limiter.hit(("peer_author", str(announcement.envelope.get("pubkey"))[:64]))
+        verified = verify(announcement.envelope, new_post=False)
+        if verified.cid.to_bytes() != announcement.cid.to_bytes():
+            raise InvalidMessage("cid_mismatch", "announced CID is not the envelope's CID")
+        if not self.offer(verified, sender):
+            self.peers.seen(sender)
+            return "duplicate"
+        # Standing comes only from messages this peer delivered first.
         self.peers.valid(sender)
-        return "accepted" if self.offer(verified, sender) else "duplicate"
+        return "accepted"
 
     def invalid(self, sender: str, exc: InvalidMessage) -> None:
         """Drop, count against the peer, log once per reason."""
+        PUBSUB_DROPS.inc(exc.code)
         self.peers.invalid(sender, exc.code)
         self._drops.dropped(exc.code, sender, exc.detail)
+
+    def _full(self) -> bool:
+        """Out of storage: dropped and counted, but not held against the sender."""
+        if self.budget is None or self.budget.full() is None:
+            return False
+        PUBSUB_DROPS.inc("storage_full")
+        return True
 
     def knows(self, cid: Cid) -> bool:
         """Seen in this process, or already in the index."""
@@ -103,6 +149,13 @@ class Ingestor:
         """Queue a verified envelope for the next index batch; False when already seen."""
         key = verified.cid.to_bytes()
         if key in self._seen:
+            return False
+        if self._full():
+            return False
+        if self.boards is not None and verified.envelope["board"] not in self.boards:
+            self.invalid(
+                sender, InvalidMessage("unknown_board", "a board this node does not serve")
+            )
             return False
         self._seen[key] = None
         if len(self._seen) > SEEN_CAPACITY:

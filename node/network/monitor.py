@@ -41,6 +41,8 @@ class DaemonMonitor:
         self._snapshot = DaemonSnapshot(reachable=False, error="not checked yet")
         self._lock = asyncio.Lock()
         self._repo_at = 0.0
+        # The last size the daemon reported, kept while it is unreachable (storage budget).
+        self.repo_bytes = 0
         self.on_reachable: list[Callable[[], None]] = []
 
     @property
@@ -87,6 +89,7 @@ class DaemonMonitor:
             snapshot = DaemonSnapshot(
                 True, info, peers, repo_bytes, topic_peers, disabled, taken_at=now
             )
+            self.repo_bytes = repo_bytes
         except IpfsError as exc:
             snapshot = DaemonSnapshot(False, error=str(exc)[:300], taken_at=now)
         self._snapshot = snapshot

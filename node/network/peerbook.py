@@ -4,12 +4,16 @@ reputation imposes.
 Counters change on every pubsub message, so they are kept in memory and written to the index
 in one ``record_peer`` per peer per flush, not one write per message. Totals (stored + pending)
 are what reputation and ``/api/peers`` see.
+
+The table is bounded (``PEER_TABLE_MAX``): a peer id costs an attacker nothing, so when a new
+one would pass the bound the least recently seen peer is forgotten, in memory and in the index.
 """
 
 import asyncio
 import dataclasses
 import logging
 import time
+from collections import OrderedDict
 
 from node.envelope import now_ms
 from node.network.reputation import far_below_others, reputation
@@ -19,24 +23,51 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 COOL_DOWN_SECONDS = 600.0
+MAX_PEERS = 1_000
 
 
 class PeerBook:
-    def __init__(self, index: MessageIndex, cool_down: float = COOL_DOWN_SECONDS) -> None:
+    def __init__(
+        self,
+        index: MessageIndex,
+        cool_down: float = COOL_DOWN_SECONDS,
+        max_peers: int = MAX_PEERS,
+    ) -> None:
         self.index = index
         self.cool_down = cool_down
-        self._totals: dict[str, PeerStats] | None = None
+        self.max_peers = max_peers
+        self.evicted = 0
+        self._totals: OrderedDict[str, PeerStats] | None = None
         self._pending: dict[str, PeerStats] = {}
+        self._forgotten: set[str] = set()
         self._ignored_until: dict[str, float] = {}
 
-    def _all(self) -> dict[str, PeerStats]:
+    def _all(self) -> OrderedDict[str, PeerStats]:
+        """Least recently seen first."""
         if self._totals is None:
-            self._totals = self.index.peer_stats()
+            stored = sorted(self.index.peer_stats().values(), key=lambda s: s.last_seen)
+            self._totals = OrderedDict((s.peer_id, s) for s in stored)
+            self._evict()
         return self._totals
+
+    def _evict(self) -> None:
+        assert self._totals is not None
+        while len(self._totals) > self.max_peers:
+            peer_id, _ = self._totals.popitem(last=False)
+            self._pending.pop(peer_id, None)
+            self._forgotten.add(peer_id)
+            self.evicted += 1
 
     def _touch(self, peer_id: str) -> tuple[PeerStats, PeerStats]:
         now = now_ms()
-        total = self._all().setdefault(peer_id, PeerStats(peer_id, first_seen=now))
+        totals = self._all()
+        total = totals.get(peer_id)
+        if total is None:
+            total = totals[peer_id] = PeerStats(peer_id, first_seen=now)
+            self._forgotten.discard(peer_id)
+            self._evict()
+        else:
+            totals.move_to_end(peer_id)
         pending = self._pending.setdefault(peer_id, PeerStats(peer_id, first_seen=now))
         total.last_seen = pending.last_seen = now
         return total, pending
@@ -63,6 +94,9 @@ class PeerBook:
             stats.invalid_reasons[code] = stats.invalid_reasons.get(code, 0) + 1
         others = [reputation(s) for p, s in self._all().items() if p != peer_id]
         if not self.ignored(peer_id) and far_below_others(total, others):
+            if len(self._ignored_until) >= self.max_peers:
+                now = time.monotonic()
+                self._ignored_until = {p: t for p, t in self._ignored_until.items() if t > now}
             self._ignored_until[peer_id] = time.monotonic() + self.cool_down
             log.warning(
                 "peer %s scores %d, far below its peers: ignoring it for %.0f s",
@@ -92,7 +126,11 @@ class PeerBook:
         }
 
     def flush(self) -> int:
-        """Write pending counters, one ``record_peer`` per peer; returns how many peers."""
+        """Write pending counters, one ``record_peer`` per peer, and forget evicted peers;
+        returns how many peers were written."""
+        if self._forgotten:
+            forgotten, self._forgotten = list(self._forgotten), set()
+            self.index.forget_peers(forgotten)
         pending, self._pending = self._pending, {}
         written = 0
         try:

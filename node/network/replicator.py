@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
+from node.counters import counter
+from node.network.droplog import DropLog
 from node.outbox import backoff_ms
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import MessageIndex
@@ -28,22 +30,49 @@ MAX_ATTEMPTS = 5
 # Replicas left by an earlier process are queued this many at a time, so that a long backlog
 # never sits in memory whole.
 RECOVER_PAGE = 512
+MAX_QUEUE = 10_000
+
+REPLICAS_DROPPED = counter(
+    "onusone_replicas_dropped_total",
+    "replicas not pinned because the replication queue was full (the message stays listed)",
+)
 
 
 class Replicator:
-    def __init__(self, index: MessageIndex, ipfs: IpfsClient, concurrency: int = CONCURRENCY):
+    """The in-memory queue is bounded (``REPLICATION_QUEUE_MAX``): past it a replica is not
+    made now (the message stays indexed and listed, ``pinned: false``, and unpinned in the
+    index, so the next start or Lambda run queues it again), counted and logged at most once a
+    minute, instead of growing without bound under a flood."""
+
+    def __init__(
+        self,
+        index: MessageIndex,
+        ipfs: IpfsClient,
+        concurrency: int = CONCURRENCY,
+        max_queue: int = MAX_QUEUE,
+    ):
         self.index = index
         self.ipfs = ipfs
         self.concurrency = concurrency
-        self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue(max_queue)
+        self._drops = DropLog(log)
         # Called with the CID of each replica once pinned (PIN_SERVICE_REPLICAS).
         self.on_pinned: Callable[[str], None] | None = None
         self._queued: set[str] = set()
 
-    def submit(self, cid: str) -> None:
-        if cid not in self._queued:
-            self._queued.add(cid)
-            self._queue.put_nowait((cid, 0))
+    def submit(self, cid: str, attempts: int = 0) -> bool:
+        """Queue a replica, once (a CID already queued is not queued again); False when the
+        queue is full and the replica waits for the next recovery."""
+        if not attempts and cid in self._queued:
+            return True
+        try:
+            self._queue.put_nowait((cid, attempts))
+        except asyncio.QueueFull:
+            REPLICAS_DROPPED.inc()
+            self._drops.dropped("queue_full", "", f"replication queue full: {cid} not pinned")
+            return False
+        self._queued.add(cid)
+        return True
 
     def backlog(self) -> int:
         return self._queue.qsize()
@@ -75,8 +104,7 @@ class Replicator:
                     )
                 else:
                     await asyncio.sleep(backoff_ms(attempts) / 1000)
-                    self._queue.put_nowait((cid, attempts + 1))
-                    retry = True
+                    retry = self.submit(cid, attempts + 1)
             finally:
                 if not retry:
                     self._queued.discard(cid)

@@ -11,7 +11,8 @@ import httpx
 
 from crypto import CryptoError, NodeKey, sign_envelope
 from node.envelope import now_ms
-from node.settings import Settings, SettingsError
+from node.runtime.logs import configure_logging
+from node.settings import Settings, SettingsError, log_settings
 
 log = logging.getLogger("node")
 
@@ -51,6 +52,7 @@ def serve(args: argparse.Namespace) -> int:
     from node.http.app import create_app
     from node.runtime.daemons import local_daemon
     from node.runtime.data_dir_lock import DataDirInUse, DataDirLock
+    from node.runtime.http_guard import guarded_protocol
     from node.runtime.local_ipfs import LocalDaemonError
     from node.runtime.services import NodeServices
     from node.runtime.supervisor import DaemonSupervisor
@@ -105,8 +107,13 @@ def serve(args: argparse.Namespace) -> int:
             create_app(services),
             host=host,
             port=settings.port,
-            log_level="info",
+            log_level=settings.log_level.lower(),
+            log_config=None,  # the node's own logging (LOG_FORMAT) for uvicorn's lines too
+            access_log=settings.log_level == "DEBUG",
             timeout_graceful_shutdown=5,
+            # The node reads X-Forwarded-For itself, from TRUSTED_PROXIES only.
+            proxy_headers=False,
+            http=guarded_protocol(settings.limits),
         )
     finally:
         if daemon is not None:
@@ -176,9 +183,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        configure_logging(*log_settings())
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args = parser().parse_args(argv)
     try:
         return args.run(args)

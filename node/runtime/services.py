@@ -21,14 +21,31 @@ from node.network.replicator import Replicator
 from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
 from node.pipeline import BroadcastPipeline
+from node.ratelimit import RateLimiter
 from node.remote_pins import RemotePinner
 from node.runtime.keys import load_node_key, pin_service_token
+from node.runtime.secrets import with_secrets
 from node.runtime.supervisor import DaemonSupervisor
-from node.settings import Settings
+from node.settings import Limits, Settings
+from node.storage_budget import StorageBudget
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 
 log = logging.getLogger(__name__)
+
+
+def rate_limiter(limits: Limits) -> RateLimiter:
+    return RateLimiter(
+        {
+            "address": limits.rate_address,
+            "author": limits.rate_author,
+            "token": limits.rate_token,
+            "reads": limits.rate_reads,
+            "peer": limits.rate_peer,
+            "peer_author": limits.rate_peer_author,
+        },
+        enabled=limits.rate_limits,
+    )
 
 
 def open_index(settings: Settings) -> MessageIndex:
@@ -75,6 +92,8 @@ class NodeServices:
     listener: PubsubListener
     mesh: MeshDoctor
     bootstrap: BootstrapDialer
+    limiter: RateLimiter
+    budget: StorageBudget
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
     started_at: float = field(default_factory=time.time)
@@ -83,6 +102,7 @@ class NodeServices:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NodeServices":
+        settings = with_secrets(settings)
         key = load_node_key(settings)
         index = open_index(settings)
         ipfs = IpfsClient(settings.ipfs_api, settings.ipfs_api_auth)
@@ -92,9 +112,24 @@ class NodeServices:
         outbox = OutboxWorker(pipeline)
         monitor.on_reachable.append(outbox.wake)
         monitor.on_reachable.append(lambda: log_peers_line(monitor))
-        peerbook = PeerBook(index)
-        replicator = Replicator(index, ipfs)
-        ingest = Ingestor(index, bus, peerbook, replicator)
+        peerbook = PeerBook(index, max_peers=settings.limits.peer_table)
+        replicator = Replicator(index, ipfs, max_queue=settings.limits.replication_queue)
+        limiter = rate_limiter(settings.limits)
+        budget = StorageBudget(
+            lambda: monitor.repo_bytes + index.size_bytes(),
+            settings.data_dir if settings.store == "sqlite" else None,
+            settings.limits.storage_budget_mb,
+            settings.limits.min_free_disk_mb,
+        )
+        ingest = Ingestor(
+            index,
+            bus,
+            peerbook,
+            replicator,
+            boards=settings.boards,
+            limiter=limiter,
+            budget=budget,
+        )
         syncer = HeadSyncer(
             ipfs,
             ingest,
@@ -131,6 +166,8 @@ class NodeServices:
             listener,
             mesh,
             bootstrap,
+            limiter,
+            budget,
         )
         if settings.pin_service_url:
             services.remote_pins = services._remote_pinner(settings)

@@ -51,7 +51,11 @@ def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeWithDaem
 @pytest.fixture(scope="module")
 def offline_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     """A node whose daemon is down: it accepts posts into its outbox (202) and streams them."""
-    node = NodeProcess(tmp_path_factory.mktemp("offline"), f"/ip4/127.0.0.1/tcp/{free_port()}/http")
+    node = NodeProcess(
+        tmp_path_factory.mktemp("offline"),
+        f"/ip4/127.0.0.1/tcp/{free_port()}/http",
+        {"BOARDS": "general,flood"},
+    )
     try:
         yield node.start()
     finally:

@@ -18,7 +18,9 @@ KEY = NodeKey.generate()
 def node(tmp_path_factory):
     base = tmp_path_factory.mktemp("bad-input")
     daemon = start_daemon(base / "ipfs")
-    process = NodeProcess(base / "node", daemon.api_multiaddr, {"API_TOKENS": TOKEN}).start()
+    process = NodeProcess(
+        base / "node", daemon.api_multiaddr, {"API_TOKENS": TOKEN, "BOARDS": "general,paging"}
+    ).start()
     yield process
     process.stop()
     daemon.stop()

@@ -87,10 +87,12 @@ def test_serve_starts_a_local_daemon_when_none_answers_and_stops_it(
         node.env["PATH"] = os.pathsep.join(
             d for d in node.env["PATH"].split(os.pathsep) if not (Path(d) / "ipfs").exists()
         )
+    node.env["API_TOKENS"] = "operator"
+    auth = {"Authorization": "Bearer operator"}
     node.start(timeout=60)
     try:
         status = wait_until(
-            lambda: (s := node.get("/api/status").json())["ipfs"]["reachable"] and s,
+            lambda: (s := node.get("/api/status", headers=auth).json())["ipfs"]["reachable"] and s,
             timeout=20,
             what="the local daemon to be reachable",
         )

@@ -20,9 +20,12 @@ def test_invoke_local_status_answers_200(aws_env, service_dir, tmp_path):
         Name=f"/onusone-node/{stage}/node-key", Value=key.seed_base64(), Type="SecureString"
     )
     event = tmp_path / "status.json"
-    event.write_text(json.dumps(http_event("GET", "/api/status")))
+    # The daemon's address is shown only to a caller holding an API token.
+    auth = {"authorization": "Bearer operator"}
+    event.write_text(json.dumps(http_event("GET", "/api/status", headers=auth)))
 
     args = ["invoke", "local", "-f", "api", "--stage", stage, *RUNTIME_PARAMS]
+    args.append("--param=apiTokens=operator")
     out = serverless(service_dir, *args, "--path", str(event), env=aws_env.aws_env())
     response = json.loads(out[out.index("{\n") :])
     assert response["statusCode"] == 200, response

@@ -30,7 +30,9 @@ def test_remote_daemon_behind_auth(lambda_env, load_handler, guarded_daemon):
     assert httpx.post(f"{guarded_daemon.url}/api/v0/id", timeout=5).status_code == 403
 
     refused = load_handler(IPFS_API=guarded_daemon.url, IPFS_API_AUTH="alice:wrong")
-    status, body = call(refused, "GET", "/api/status")
+    # The daemon's own error is shown to the operator (an API token holder) only.
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    status, body = call(refused, "GET", "/api/status", headers=auth)
     assert status == 200 and body["ipfs"]["reachable"] is False
     assert "403" in body["ipfs"]["error"]
 
