@@ -1,7 +1,6 @@
 """Throw-away daemons and node processes for a benchmark, stopped when it ends."""
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,11 +8,6 @@ from pathlib import Path
 from node.runtime.daemons import daemon_class
 from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon
 from tests.support.processes import NodeProcess, connect_daemons
-
-# One load generator on one address posting thousands of messages is exactly what the rate
-# limits stop: the benchmark measures throughput, so its nodes run without them.
-os.environ.setdefault("RATE_LIMITS", "off")
-os.environ.setdefault("LIVE_CLIENTS_PER_ADDRESS", "1000")
 
 
 class BenchEnv:

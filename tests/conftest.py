@@ -14,12 +14,11 @@ from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
 from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support import daemons
-from tests.support.processes import NodeProcess
+from tests.support.processes import UNLIMITED, NodeProcess
 
-# Tests post faster, and from one address, than any person: the per-address and per-author
-# limits (on by default) are off in test processes unless a test turns them on (tests/hardening).
-os.environ.setdefault("RATE_LIMITS", "off")
-os.environ.setdefault("LIVE_CLIENTS_PER_ADDRESS", "1000")
+# The same for apps the tests build in-process (the Lambda handler, schemathesis' app).
+for _name, _value in UNLIMITED.items():
+    os.environ.setdefault(_name, _value)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

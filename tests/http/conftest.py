@@ -26,6 +26,9 @@ from tests.support.processes import NodeProcess, connect_daemons
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
+LIVE_BOARDS = "general,flood,idle,news,poll-pages,poll-slot"
+
+
 @dataclass
 class NodeWithDaemon:
     node: NodeProcess
@@ -40,7 +43,8 @@ class NodeWithDaemon:
 def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeWithDaemon]:
     root = tmp_path_factory.mktemp("live")
     daemon = start_daemon(root / "ipfs")
-    node = NodeProcess(root / "node", daemon.api_multiaddr)
+    # The boards the tests of this package post to (a node serves only its BOARDS).
+    node = NodeProcess(root / "node", daemon.api_multiaddr, {"BOARDS": LIVE_BOARDS})
     try:
         yield NodeWithDaemon(node.start(), daemon)
     finally:
@@ -54,7 +58,7 @@ def offline_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProce
     node = NodeProcess(
         tmp_path_factory.mktemp("offline"),
         f"/ip4/127.0.0.1/tcp/{free_port()}/http",
-        {"BOARDS": "general,flood"},
+        {"BOARDS": LIVE_BOARDS},
     )
     try:
         yield node.start()

@@ -15,7 +15,7 @@ from crypto import NodeKey, parse_cid
 from node.runtime.local_ipfs import free_port
 from tests.conftest import signed_envelope
 from tests.support.network import message_cids
-from tests.support.processes import ROOT, NodeProcess, ServerProcess, wait_until
+from tests.support.processes import ROOT, NodeProcess, ServerProcess, clean_env, wait_until
 
 
 def own_daemon_node(data_dir: Path, env: dict[str, str] | None = None) -> NodeProcess:
@@ -93,9 +93,8 @@ class ServeScript(ServerProcess):
 
     def __init__(self, log_path: Path, env: dict[str, str]) -> None:
         port = free_port()
-        clean = {k: v for k, v in os.environ.items() if k not in {"IPFS_API", "PEERS", "DATA_DIR"}}
         super().__init__(
-            ["scripts/serve.sh"], port, log_path, {**clean, **env, "PORT": str(port)}, ROOT
+            ["scripts/serve.sh"], port, log_path, clean_env({**env, "PORT": str(port)}), ROOT
         )
 
 

@@ -4,7 +4,6 @@ misbehave."""
 import asyncio
 import http.server
 import socket
-import threading
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from crypto import cid_for_bytes
 from node.runtime.local_ipfs import free_port
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.ipfs import IpfsClient
+from tests.support.local_http import serving
 from tests.support.processes import connect_daemons
 
 TOPIC = "onusone/v1/board/adapter-test"
@@ -108,12 +108,8 @@ class _GarbageHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def garbage_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _GarbageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_GarbageHandler) as url:
+        yield url
 
 
 async def test_garbage_answers_raise_ipfs_error(garbage_server):
@@ -165,16 +161,17 @@ class _EmptyHandler(http.server.BaseHTTPRequestHandler):
 
 
 async def test_empty_answers_raise_ipfs_error_not_a_library_assertion():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EmptyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    ipfs = IpfsClient(f"http://127.0.0.1:{server.server_address[1]}")
-    try:
-        for call in (ipfs.info(), ipfs.pin_rm(cid_for_bytes(b"x")), ipfs.add(b"x"), ipfs.pinned()):
-            with pytest.raises(IpfsError) as info:
-                await call
-            assert not isinstance(info.value, IpfsUnavailable)
-    finally:
-        await ipfs.aclose()
-        server.shutdown()
-        server.server_close()
+    with serving(_EmptyHandler) as url:
+        ipfs = IpfsClient(url)
+        try:
+            for call in (
+                ipfs.info(),
+                ipfs.pin_rm(cid_for_bytes(b"x")),
+                ipfs.add(b"x"),
+                ipfs.pinned(),
+            ):
+                with pytest.raises(IpfsError) as info:
+                    await call
+                assert not isinstance(info.value, IpfsUnavailable)
+        finally:
+            await ipfs.aclose()

@@ -10,7 +10,6 @@ seconds: pings every second, alerts checked every second, re-pinning on.
 import json
 import os
 import secrets
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import httpx
 from node.runtime.kubo import cache_dir, pinned_version
 from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon, free_port
 from tests.support import daemons
-from tests.support.processes import wait_until
+from tests.support.processes import stop_group, wait_until
 
 USER = "onusone"
 READY_TIMEOUT = 60.0
@@ -199,14 +198,7 @@ class ClusterPeer:
     def stop_service(self) -> None:
         """Stop the cluster peer only (its Kubo keeps running), by its PID."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_group(process, timeout=15)
 
     def stop(self) -> None:
         self.stop_service()

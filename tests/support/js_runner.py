@@ -6,13 +6,13 @@ a node through a small control server on 127.0.0.1 (``POST /stop?node=a``, ``/st
 """
 
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from tests.support.local_http import serving
 from tests.support.processes import ROOT, NodeProcess
 
 CLIENT_DIR = ROOT / "client"
@@ -39,14 +39,8 @@ def node_control(nodes: Mapping[str, NodeProcess]) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def run_node_tests(files: list[Path], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,12 @@ INHERITED = (
 )
 
 
+# Tests and benchmarks post faster, and from one address, than any person: the per-address and
+# per-author limits (on by default) are off in their node processes unless a test turns them
+# on (tests/hardening).
+UNLIMITED = {"RATE_LIMITS": "off", "LIVE_CLIENTS_PER_ADDRESS": "1000"}
+
+
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a test starts a process with: the few inherited variables plus
     ``extra``; a test says every setting its process runs with."""
@@ -51,6 +57,18 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def stop_group(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM to the process group a test started (by its PID), SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
 
 
 class ServerProcess:
@@ -121,14 +139,7 @@ class ServerProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_group(process)
 
 
 class NodeProcess(ServerProcess):
@@ -147,6 +158,7 @@ class NodeProcess(ServerProcess):
                 "IPFS_API": ipfs_api,
                 "PORT": str(port),
                 "HOST": "127.0.0.1",
+                **UNLIMITED,
                 **(env or {}),
             },
             cwd=ROOT,

@@ -2,11 +2,12 @@
 node's, as a board front end is, so the pages load the SDK and call the API cross-origin."""
 
 import functools
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+
+from tests.support.local_http import serving
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -20,11 +21,5 @@ class _Handler(SimpleHTTPRequestHandler):
 def static_site(directory: Path) -> Iterator[str]:
     """Serve ``directory``; yields its base URL. Stopped when the block ends."""
     handler = functools.partial(_Handler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as url:
+        yield url

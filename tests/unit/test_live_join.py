@@ -51,11 +51,11 @@ def test_a_message_stored_while_a_client_joins_arrives_exactly_once(services, st
     racing = verify(signed_envelope(key, "stored while the client joins"), new_post=True)
     read_backlog = services.index.list_since
 
-    def list_since(board: str, since: str | None, limit: int):
+    def list_since(board: str, since: str | None, limit: int, max_bytes: int | None = None):
         services.index.list_since = read_backlog  # only the joining connection's read
         if stored == "before_the_backlog_read":
             services.pipeline.accept(racing)
-        page = read_backlog(board, since, limit)
+        page = read_backlog(board, since, limit, max_bytes)
         if stored == "after_the_backlog_read":
             services.pipeline.accept(racing)
         return page
