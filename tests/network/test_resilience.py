@@ -41,7 +41,7 @@ def forged_head(daemon, key: NodeKey, envelope: dict) -> bytes:
     forged = canonical_bytes({**signed, "seq": 1})
     response = httpx.post(
         f"{daemon.api_url}/api/v0/block/put",
-        params={"cid-codec": "raw", "mhtype": "sha2-256", "pin": "true"},
+        params={"cid-codec": "raw", "format": "raw", "mhtype": "sha2-256", "pin": "true"},
         files={"file": ("head", forged, "application/octet-stream")},
         timeout=10,
     )
