@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
+from node import client_ids
 from node.counters import POSTS
 from node.envelope import (
     MAX_ENVELOPE_BYTES,
@@ -90,7 +91,7 @@ def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
     return None
 
 
-def _require_token(request: Request, tokens: frozenset[str]) -> None:
+def _require_token(request: Request, tokens: frozenset[str]) -> str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise ApiError(
@@ -99,8 +100,17 @@ def _require_token(request: Request, tokens: frozenset[str]) -> None:
             "an unsigned message needs an API token (Authorization: Bearer …);"
             " or sign the envelope yourself and send it with its sig",
         )
-    if bearer_token(request, tokens) is None:
+    token = bearer_token(request, tokens)
+    if token is None and not tokens:
+        raise ApiError(
+            403,
+            "forbidden",
+            "this node has no API_TOKENS configured, so it signs for nobody: start it with"
+            " API_TOKENS=<token>, or sign the envelope yourself and send it with its sig",
+        )
+    if token is None:
         raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
+    return token
 
 
 async def health(request: Request) -> JSONResponse:
@@ -134,12 +144,16 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
             services.limiter.hit(("address", client_of(request)))
         body = await read_body(request, MAX_ENVELOPE_BYTES)
         obj = parse_json_object(body)
-        if "sig" in obj:
-            verified = verify(obj, new_post=True)
+        now = now_ms()
+        plain = None if "sig" in obj else obj
+        if plain is None:
+            verified = verify(obj, new_post=True, now=now)
         else:
-            _require_token(request, services.settings.api_tokens)
-            now = now_ms()
-            unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
+            signer = _require_token(request, services.settings.api_tokens)
+            unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
+            earlier = client_ids.claimed(services.index, signer, plain, now)
+            if earlier is not None:
+                return _retried(services, earlier)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
         check_served(verified.envelope["board"], services.settings.boards)
         if token is None:
@@ -156,12 +170,10 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         is_new = services.pipeline.accept(verified)
     except IndexBusy as exc:
         raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
+    if plain is not None:
+        client_ids.claim(services.index, signer, plain, cid, now)
     if not is_new:
-        stored = services.index.get(cid)
-        pinned = bool(stored and stored.pinned)
-        delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
-        POSTS.inc("duplicate")
-        return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
+        return _duplicate(services, cid)
     try:
         delivery = await services.pipeline.deliver(cid)
     except IpfsError as exc:
@@ -172,6 +184,26 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
     POSTS.inc("accepted")
     return JSONResponse(delivery_json(cid, delivery, duplicate=False))
+
+
+def _duplicate(services: NodeServices, cid: str) -> JSONResponse:
+    stored = services.index.get(cid)
+    pinned = bool(stored and stored.pinned)
+    delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
+    POSTS.inc("duplicate")
+    return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
+
+
+def _retried(services: NodeServices, earlier: client_ids.Claim) -> JSONResponse:
+    """A retry of a plain message this token already posted under the same ``id``."""
+    if not earlier.same_body:
+        raise ApiError(
+            409,
+            "id_reused",
+            "this API token posted a different message with this id within the last"
+            f" {client_ids.WINDOW_MS // 3_600_000} h (it is {earlier.cid}); use a new id",
+        )
+    return _duplicate(services, earlier.cid)
 
 
 def board_param(request: HTTPConnection) -> str:
