@@ -28,6 +28,7 @@ from node.http.errors import ApiError, rate_limited
 from node.http.params import int_param
 from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
+from node.network.bootstrap import with_peer_id
 from node.network.reputation import reputation
 from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
@@ -264,8 +265,8 @@ def _iso(ms: int) -> str | None:
 
 async def peers(request: Request) -> JSONResponse:
     """Connected and known peers, ordered by peer id, ``limit`` per page (``after`` is the
-    previous page's ``nextCursor``); ``count`` is how many are connected, ``total`` how many
-    are listed in all."""
+    previous page's ``nextCursor``); ``connectedCount`` (and its older name ``count``) is how
+    many are connected, ``total`` how many are listed in all, connected or not."""
     services = services_of(request)
     limit = int_param(request, "limit", DEFAULT_PEERS, 1, MAX_PEERS)
     after = request.query_params.get("after", "")
@@ -283,7 +284,7 @@ async def peers(request: Request) -> JSONResponse:
         result.append(
             _peer_json(
                 peer_id,
-                f"{peer.multiaddr}/p2p/{peer_id}" if peer else None,
+                with_peer_id(peer.multiaddr, peer_id) if peer else None,
                 peer is not None,
                 stats.get(peer_id),
                 seen_now if peer else None,
@@ -295,6 +296,7 @@ async def peers(request: Request) -> JSONResponse:
         {
             "peers": result,
             "count": len(connected),
+            "connectedCount": len(connected),
             "total": len(ids),
             "nextCursor": page[-1] if more else None,
         }
@@ -309,7 +311,11 @@ def _peer_json(
     seen_now: int | None,
     ignored_for: float,
 ) -> dict[str, Any]:
-    """``ignoredFor``: seconds of reputation cool-down left (its announcements are dropped)."""
+    """``ignoredFor``: seconds of reputation cool-down left (its announcements are dropped).
+    ``messagesPublished`` (older name ``messagesRelayed``): valid messages whose pubsub
+    ``from`` is this peer, i.e. that its daemon published (Kubo and js-ipfs report the
+    original publisher, not the neighbour that forwarded it, so the relaying peer is not
+    knowable). ``firstDeliveries``: how many of those were new to this node."""
     last_seen = max(stats.last_seen if stats else 0, seen_now or 0)
     return {
         "id": peer_id,
@@ -318,6 +324,7 @@ def _peer_json(
         "reputation": reputation(stats),
         "ignoredFor": round(ignored_for, 1),
         "lastSeen": _iso(last_seen),
+        "messagesPublished": stats.valid if stats else 0,
         "messagesRelayed": stats.valid if stats else 0,
         "invalidMessages": stats.invalid if stats else 0,
         "firstDeliveries": stats.first_deliveries if stats else 0,

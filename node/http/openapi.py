@@ -176,10 +176,11 @@ SPEC: dict[str, Any] = {
                     "200": _json(
                         {
                             "type": "object",
-                            "required": ["peers", "count", "total", "nextCursor"],
+                            "required": ["peers", "connectedCount", "count", "total", "nextCursor"],
                             "properties": {
                                 "peers": {"type": "array", "items": {"type": "object"}},
-                                "count": {"type": "integer"},
+                                "connectedCount": {"type": "integer"},
+                                "count": {"type": "integer", "description": "= connectedCount"},
                                 "total": {"type": "integer"},
                                 "nextCursor": {"type": "string", "nullable": True},
                             },
