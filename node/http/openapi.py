@@ -296,6 +296,11 @@ SPEC: dict[str, Any] = {
                     "connectedPeers": {"type": "integer"},
                     "networkHealth": {"type": "string"},
                     "messagesSynced": {"type": "integer"},
+                    "boardMessages": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer"},
+                        "description": "messages in the index per served board",
+                    },
                     "storageUsed": {"type": "number"},
                     "storageFull": {"type": "string", "nullable": True},
                     "ipfs": {"type": "object"},
