@@ -278,7 +278,7 @@ export class OnusOneStatus extends HTMLElementBase {
       const fill = el("span");
       fill.style.width = `${peer.reputation}%`;
       meter.append(fill);
-      const facts = `reputation ${peer.reputation} · ${peer.connected ? "connected · " : ""}seen ${ago(peer.lastSeen)} · ${peer.messagesRelayed} relayed`;
+      const facts = `reputation ${peer.reputation} · ${peer.connected ? "connected · " : ""}seen ${ago(peer.lastSeen)} · ${peer.messagesPublished ?? peer.messagesRelayed} published by it`;
       item.append(meter, el("div", { class: "small" }, facts));
       list.append(item);
     }
