@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the node needs into ./.venv and ./jsipfs/node_modules (idempotent, quick when
-# nothing changed). Usage: scripts/setup.sh [runtime|dev]
+# nothing changed). Usage: scripts/setup.sh [runtime|dev|deploy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-runtime}
@@ -14,11 +14,42 @@ reqs=requirements.txt
 [ "$kind" = dev ] && reqs=requirements-dev.txt
 stamp=.venv/.installed-$kind
 # The dev set includes the runtime set: a venv installed for the tests serves the node too.
-[ "$kind" = runtime ] && [ -f .venv/.installed-dev ] && [ ! requirements.txt -nt .venv/.installed-dev ] && stamp=.venv/.installed-dev
+[ "$kind" != dev ] && [ -f .venv/.installed-dev ] && [ ! requirements.txt -nt .venv/.installed-dev ] && stamp=.venv/.installed-dev
 if [ ! -f "$stamp" ] || [ "$reqs" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
   echo "setup: installing Python packages from $reqs"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs"
   touch "$stamp"
+fi
+
+# Deploy tooling (dev and deploy): Serverless Framework v3 and its plugins from the committed
+# root lock, and a wheelhouse of Lambda (manylinux, CPython 3.11 and 3.12) wheels of
+# requirements.txt that `serverless package` installs from without a network (pure-Python sdists
+# are built once here).
+deploy_tooling() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: installing the Serverless CLI (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  wheels=.lambda-wheels
+  if [ ! -f "$wheels/.complete" ] || [ requirements.txt -nt "$wheels/.complete" ]; then
+    echo "setup: building the Lambda wheelhouse in $wheels"
+    rm -rf "$wheels"
+    .venv/bin/python -m pip wheel -qq --disable-pip-version-check -w "$wheels" -r requirements.txt
+    for version in 3.11 3.12; do
+      .venv/bin/python -m pip download -qq --disable-pip-version-check -d "$wheels" \
+        --find-links "$wheels" --platform manylinux2014_x86_64 --implementation cp \
+        --python-version "$version" --only-binary=:all: -r requirements.txt
+    done
+    touch "$wheels/.complete"
+  fi
+}
+
+# A deploy-only machine needs the Python packages and the deploy tooling, nothing to run or test
+# a node locally (no Kubo, no js-ipfs, no test tools, no browsers).
+if [ "$kind" = deploy ]; then
+  deploy_tooling
+  echo "setup: ready to package and deploy (npx serverless package / deploy)"
+  exit 0
 fi
 
 # Kubo at the version pinned in scripts/versions.env: an `ipfs` of that version on PATH, or a
@@ -77,26 +108,8 @@ if [ "$kind" = dev ]; then
   fi
 fi
 
-# Deploy tooling (dev): Serverless Framework v3 and its plugins from the committed root lock, and
-# a wheelhouse of Lambda (manylinux, CPython 3.11 and 3.12) wheels of requirements.txt that
-# `serverless package` installs from without a network (pure-Python sdists are built once here).
 if [ "$kind" = dev ]; then
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "setup: installing the Serverless CLI (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-  wheels=.lambda-wheels
-  if [ ! -f "$wheels/.complete" ] || [ requirements.txt -nt "$wheels/.complete" ]; then
-    echo "setup: building the Lambda wheelhouse in $wheels"
-    rm -rf "$wheels"
-    .venv/bin/python -m pip wheel -qq --disable-pip-version-check -w "$wheels" -r requirements.txt
-    for version in 3.11 3.12; do
-      .venv/bin/python -m pip download -qq --disable-pip-version-check -d "$wheels" \
-        --find-links "$wheels" --platform manylinux2014_x86_64 --implementation cp \
-        --python-version "$version" --only-binary=:all: -r requirements.txt
-    done
-    touch "$wheels/.complete"
-  fi
+  deploy_tooling
 fi
 
 # Dashboard browser tests (tests/http): Playwright drives Debian's chromium, because its own

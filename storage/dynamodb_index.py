@@ -47,6 +47,7 @@ from storage.index import (
     encode_cursor,
     envelope_text,
     fits,
+    refuse_ahead,
 )
 
 # Zero-padded so that string order is number order (ts is non-negative, bounded by clock skew).
@@ -290,6 +291,7 @@ class DynamoMessageIndex:
         values: dict[str, Any] = {":board": _s(f"board#{board}")}
         if before is not None:
             ts, seq = _int_cursor(before, 2)
+            refuse_ahead(seq, self._current_seq(board))
             condition += " AND gsi1sk < :before"
             values[":before"] = _s(f"{_pad(ts)}#{_pad(seq)}")
         items = self._query(
@@ -311,7 +313,10 @@ class DynamoMessageIndex:
     def list_since(
         self, board: str, since: str | None, limit: int, max_bytes: int | None = None
     ) -> Page:
-        (after,) = _int_cursor(since, 1) if since is not None else (0,)
+        after = 0
+        if since is not None:
+            (after,) = _int_cursor(since, 1)
+            refuse_ahead(after, self._current_seq(board))
         items = self._query(
             limit,
             IndexName="gsi2",

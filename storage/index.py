@@ -241,6 +241,17 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).rstrip(b"=").decode()
 
 
+def refuse_ahead(after: int, newest: int) -> None:
+    """A cursor past the board's newest position came from another node (or a reset one):
+    following it would skip every message until this node caught up, so refuse it."""
+    if after > newest:
+        raise InvalidCursor(
+            f"cursor is ahead of this node (its newest position on this board is {newest}):"
+            " cursors belong to the node that handed them out; start again without it"
+            " (live: from now; /api/messages: the newest page)"
+        )
+
+
 def decode_cursor(cursor: str, length: int) -> list[Any]:
     if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
         raise InvalidCursor("cursor is not one this node handed out")

@@ -5,7 +5,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from storage.errors import InvalidCursor
 from storage.index import (
     NewMessage,
     OutboxItem,
@@ -17,6 +16,7 @@ from storage.index import (
     encode_cursor,
     envelope_text,
     fits,
+    refuse_ahead,
 )
 
 SCHEMA = """
@@ -162,8 +162,7 @@ class SqliteMessageIndex:
             )
         else:
             ts, seq = decode_cursor(before, 2)
-            if not isinstance(ts, int) or not isinstance(seq, int):
-                raise InvalidCursor("cursor is not one this node handed out")
+            refuse_ahead(seq, self._newest_seq(board))
             rows = self._query(
                 f"SELECT {_COLUMNS}, ts, seq FROM messages WHERE board = ? AND (ts, seq) < (?, ?)"
                 " ORDER BY ts DESC, seq DESC LIMIT ?",
@@ -182,8 +181,7 @@ class SqliteMessageIndex:
         after = 0
         if since is not None:
             (after,) = decode_cursor(since, 1)
-            if not isinstance(after, int):
-                raise InvalidCursor("cursor is not one this node handed out")
+            refuse_ahead(after, self._newest_seq(board))
         rows = self._query(
             f"SELECT {_COLUMNS}, seq FROM messages WHERE board = ? AND seq > ?"
             " ORDER BY seq LIMIT ?",
@@ -194,8 +192,11 @@ class SqliteMessageIndex:
         return Page([_row_to_message(row[:5]) for row in rows], encode_cursor([last]))
 
     def latest_cursor(self, board: str) -> str | None:
+        return encode_cursor([self._newest_seq(board)])
+
+    def _newest_seq(self, board: str) -> int:
         rows = self._query("SELECT MAX(seq) FROM messages WHERE board = ?", (board,))
-        return encode_cursor([rows[0][0] or 0])
+        return rows[0][0] or 0
 
     def count(self, board: str | None = None) -> int:
         if board is None:

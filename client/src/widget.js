@@ -231,7 +231,10 @@ export class OnusOneStatus extends HTMLElementBase {
     const set = (name, text) => (this.#field(name).textContent = text);
     set("peers", String(status.connectedPeers));
     set("health", status.networkHealth);
-    set("messages", String(status.messagesSynced));
+    // The board this widget's client shows, when the node serves it; else every board's.
+    const board = this.#client?.board;
+    const onBoard = status.boardMessages?.[board];
+    set("messages", onBoard === undefined ? `${status.messagesSynced} (all boards)` : `${onBoard} on ${board}`);
     set("nodeId", status.nodeId);
     this.#field("nodeId").title = status.nodeId;
     set("uptime", duration(status.uptime));
@@ -275,7 +278,7 @@ export class OnusOneStatus extends HTMLElementBase {
       const fill = el("span");
       fill.style.width = `${peer.reputation}%`;
       meter.append(fill);
-      const facts = `reputation ${peer.reputation} · ${peer.connected ? "connected · " : ""}seen ${ago(peer.lastSeen)} · ${peer.messagesRelayed} relayed`;
+      const facts = `reputation ${peer.reputation} · ${peer.connected ? "connected · " : ""}seen ${ago(peer.lastSeen)} · ${peer.messagesPublished ?? peer.messagesRelayed} published by it`;
       item.append(meter, el("div", { class: "small" }, facts));
       list.append(item);
     }

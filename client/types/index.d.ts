@@ -34,7 +34,10 @@ export interface NodeStatus {
   nodeId: string;
   connectedPeers: number;
   networkHealth: string;
+  /** Messages in the index, every board. */
   messagesSynced: number;
+  /** Messages in the index per served board, on nodes that report it. */
+  boardMessages?: Record<string, number>;
   storageUsed: number;
   ipfs: { reachable: boolean; api?: string; version: string | null; peerId: string | null; agent?: string; error?: string };
   uptime: number;
@@ -55,6 +58,9 @@ export interface Peer {
   reputation: number;
   ignoredFor: number;
   lastSeen: string | null;
+  /** Valid messages this peer's daemon published (pubsub `from`), not ones it only forwarded. */
+  messagesPublished?: number;
+  /** Older name of `messagesPublished`, same value. */
   messagesRelayed: number;
   invalidMessages: number;
   firstDeliveries: number;
@@ -71,6 +77,7 @@ export interface MessagePage {
 export interface BroadcastResult {
   success: boolean;
   cid: string;
+  /** Neighbours of the node's daemon subscribed to the board when it was announced. */
   broadcastTo: number;
   pinned: boolean;
   announced: boolean;

@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
+from node import client_ids
 from node.counters import POSTS
 from node.envelope import (
     MAX_ENVELOPE_BYTES,
@@ -27,6 +28,7 @@ from node.http.errors import ApiError, rate_limited
 from node.http.params import int_param
 from node.http.remote_pins import message_remote_pin
 from node.http.status import node_status
+from node.network.bootstrap import with_peer_id
 from node.network.reputation import reputation
 from node.outbox import backoff_ms
 from node.pipeline import Delivery, delivery_json
@@ -90,7 +92,7 @@ def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
     return None
 
 
-def _require_token(request: Request, tokens: frozenset[str]) -> None:
+def _require_token(request: Request, tokens: frozenset[str]) -> str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise ApiError(
@@ -99,8 +101,17 @@ def _require_token(request: Request, tokens: frozenset[str]) -> None:
             "an unsigned message needs an API token (Authorization: Bearer …);"
             " or sign the envelope yourself and send it with its sig",
         )
-    if bearer_token(request, tokens) is None:
+    token = bearer_token(request, tokens)
+    if token is None and not tokens:
+        raise ApiError(
+            403,
+            "forbidden",
+            "this node has no API_TOKENS configured, so it signs for nobody: start it with"
+            " API_TOKENS=<token>, or sign the envelope yourself and send it with its sig",
+        )
+    if token is None:
         raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
+    return token
 
 
 async def health(request: Request) -> JSONResponse:
@@ -134,12 +145,16 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
             services.limiter.hit(("address", client_of(request)))
         body = await read_body(request, MAX_ENVELOPE_BYTES)
         obj = parse_json_object(body)
-        if "sig" in obj:
-            verified = verify(obj, new_post=True)
+        now = now_ms()
+        plain = None if "sig" in obj else obj
+        if plain is None:
+            verified = verify(obj, new_post=True, now=now)
         else:
-            _require_token(request, services.settings.api_tokens)
-            now = now_ms()
-            unsigned = unsigned_from_plain(obj, services.settings.boards[0], now)
+            signer = _require_token(request, services.settings.api_tokens)
+            unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
+            earlier = client_ids.claimed(services.index, signer, plain, now)
+            if earlier is not None:
+                return _retried(services, earlier)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
         check_served(verified.envelope["board"], services.settings.boards)
         if token is None:
@@ -156,12 +171,10 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         is_new = services.pipeline.accept(verified)
     except IndexBusy as exc:
         raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
+    if plain is not None:
+        client_ids.claim(services.index, signer, plain, cid, now)
     if not is_new:
-        stored = services.index.get(cid)
-        pinned = bool(stored and stored.pinned)
-        delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
-        POSTS.inc("duplicate")
-        return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
+        return _duplicate(services, cid)
     try:
         delivery = await services.pipeline.deliver(cid)
     except IpfsError as exc:
@@ -172,6 +185,26 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
     POSTS.inc("accepted")
     return JSONResponse(delivery_json(cid, delivery, duplicate=False))
+
+
+def _duplicate(services: NodeServices, cid: str) -> JSONResponse:
+    stored = services.index.get(cid)
+    pinned = bool(stored and stored.pinned)
+    delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
+    POSTS.inc("duplicate")
+    return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
+
+
+def _retried(services: NodeServices, earlier: client_ids.Claim) -> JSONResponse:
+    """A retry of a plain message this token already posted under the same ``id``."""
+    if not earlier.same_body:
+        raise ApiError(
+            409,
+            "id_reused",
+            "this API token posted a different message with this id within the last"
+            f" {client_ids.WINDOW_MS // 3_600_000} h (it is {earlier.cid}); use a new id",
+        )
+    return _duplicate(services, earlier.cid)
 
 
 def board_param(request: HTTPConnection) -> str:
@@ -232,8 +265,8 @@ def _iso(ms: int) -> str | None:
 
 async def peers(request: Request) -> JSONResponse:
     """Connected and known peers, ordered by peer id, ``limit`` per page (``after`` is the
-    previous page's ``nextCursor``); ``count`` is how many are connected, ``total`` how many
-    are listed in all."""
+    previous page's ``nextCursor``); ``connectedCount`` (and its older name ``count``) is how
+    many are connected, ``total`` how many are listed in all, connected or not."""
     services = services_of(request)
     limit = int_param(request, "limit", DEFAULT_PEERS, 1, MAX_PEERS)
     after = request.query_params.get("after", "")
@@ -251,7 +284,7 @@ async def peers(request: Request) -> JSONResponse:
         result.append(
             _peer_json(
                 peer_id,
-                f"{peer.multiaddr}/p2p/{peer_id}" if peer else None,
+                with_peer_id(peer.multiaddr, peer_id) if peer else None,
                 peer is not None,
                 stats.get(peer_id),
                 seen_now if peer else None,
@@ -263,6 +296,7 @@ async def peers(request: Request) -> JSONResponse:
         {
             "peers": result,
             "count": len(connected),
+            "connectedCount": len(connected),
             "total": len(ids),
             "nextCursor": page[-1] if more else None,
         }
@@ -277,7 +311,11 @@ def _peer_json(
     seen_now: int | None,
     ignored_for: float,
 ) -> dict[str, Any]:
-    """``ignoredFor``: seconds of reputation cool-down left (its announcements are dropped)."""
+    """``ignoredFor``: seconds of reputation cool-down left (its announcements are dropped).
+    ``messagesPublished`` (older name ``messagesRelayed``): valid messages whose pubsub
+    ``from`` is this peer, i.e. that its daemon published (Kubo and js-ipfs report the
+    original publisher, not the neighbour that forwarded it, so the relaying peer is not
+    knowable). ``firstDeliveries``: how many of those were new to this node."""
     last_seen = max(stats.last_seen if stats else 0, seen_now or 0)
     return {
         "id": peer_id,
@@ -286,6 +324,7 @@ def _peer_json(
         "reputation": reputation(stats),
         "ignoredFor": round(ignored_for, 1),
         "lastSeen": _iso(last_seen),
+        "messagesPublished": stats.valid if stats else 0,
         "messagesRelayed": stats.valid if stats else 0,
         "invalidMessages": stats.invalid if stats else 0,
         "firstDeliveries": stats.first_deliveries if stats else 0,

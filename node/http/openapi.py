@@ -15,10 +15,11 @@ def _errors(*statuses: int) -> dict[str, Any]:
     reasons = {
         400: "bad input (`bad_request`, `invalid_board`, `unknown_board`, `bad_cursor`, …)",
         401: "an unsigned post without an API token",
-        403: "an API token this node does not accept",
+        403: "an API token this node does not accept (or the node has no API_TOKENS)",
         404: "not found",
         405: "method not allowed",
         408: "the request head or body did not arrive in time",
+        409: "a plain message's `id` this token used for another body within 24 h (`id_reused`)",
         413: "body too large",
         429: "over a rate limit (`rate_limited`); see `Retry-After`",
         503: "the node is at a limit of live clients or connections (`busy`)",
@@ -119,7 +120,7 @@ SPEC: dict[str, Any] = {
                 "responses": {
                     "200": _json(DELIVERY, "pinned and announced (or already known)"),
                     "202": _json(DELIVERY, "kept in the outbox; delivered when the daemon is back"),
-                    **_errors(400, 401, 403, 408, 413, 429, 507),
+                    **_errors(400, 401, 403, 408, 409, 413, 429, 507),
                 },
             }
         },
@@ -175,10 +176,11 @@ SPEC: dict[str, Any] = {
                     "200": _json(
                         {
                             "type": "object",
-                            "required": ["peers", "count", "total", "nextCursor"],
+                            "required": ["peers", "connectedCount", "count", "total", "nextCursor"],
                             "properties": {
                                 "peers": {"type": "array", "items": {"type": "object"}},
-                                "count": {"type": "integer"},
+                                "connectedCount": {"type": "integer"},
+                                "count": {"type": "integer", "description": "= connectedCount"},
                                 "total": {"type": "integer"},
                                 "nextCursor": {"type": "string", "nullable": True},
                             },
@@ -294,6 +296,11 @@ SPEC: dict[str, Any] = {
                     "connectedPeers": {"type": "integer"},
                     "networkHealth": {"type": "string"},
                     "messagesSynced": {"type": "integer"},
+                    "boardMessages": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer"},
+                        "description": "messages in the index per served board",
+                    },
                     "storageUsed": {"type": "number"},
                     "storageFull": {"type": "string", "nullable": True},
                     "ipfs": {"type": "object"},

@@ -1,6 +1,8 @@
 """Every HTTP request but ``/health`` and posts (which have their own budgets) counts against
 the caller's address in the ``reads`` budget: a script polling status or paging the whole board
-in a loop gets 429s, a dashboard never does."""
+in a loop gets 429s, a dashboard never does. The dashboard's own files (``/``, ``/static/``,
+``/client/``) do not count: one page load fetches about ten small modules at once, which
+alone would spend a second's budget and leave the page half loaded."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from node.ratelimit import RateLimited
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
 
-EXEMPT = {"/health", "/api/broadcast"}
+EXEMPT = {"/health", "/api/broadcast", "/"}
+ASSETS = ("/static/", "/client/")
 
 
 class ReadLimit:
@@ -25,7 +28,8 @@ class ReadLimit:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in EXEMPT:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in EXEMPT and not path.startswith(ASSETS):
             address = client_address(
                 HTTPConnection(scope), self.services.settings.limits.trusted_proxies
             )

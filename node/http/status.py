@@ -52,6 +52,8 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
             pubsub_disabled,
         ),
         "messagesSynced": services.index.count(),
+        # Per served board, so a board's view shows its own count, not every board's.
+        "boardMessages": {board: services.index.count(board) for board in services.settings.boards},
         "storageUsed": round(storage_bytes / MB, 2),
         # Why new posts are refused with 507, or null while there is room.
         "storageFull": services.budget.full(),

@@ -21,6 +21,14 @@ def peer_id_of(multiaddr: str) -> str | None:
     return None
 
 
+def with_peer_id(multiaddr: str, peer_id: str) -> str:
+    """``multiaddr`` ending in ``/p2p/<peer_id>``, added once: a peer dialled through
+    ``PEERS`` may already be listed by the daemon with its id (so never ``/p2p/X/p2p/X``)."""
+    if peer_id_of(multiaddr) == peer_id:
+        return multiaddr
+    return f"{multiaddr.rstrip('/')}/p2p/{peer_id}"
+
+
 class BootstrapDialer:
     def __init__(self, ipfs: IpfsClient, peers: list[str]) -> None:
         self.ipfs = ipfs

@@ -6,6 +6,7 @@ import pytest
 
 from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
+from node.runtime.local_ipfs import free_port
 from tests.conftest import signed_envelope
 from tests.support.daemons import start_daemon
 from tests.support.processes import NodeProcess
@@ -79,6 +80,13 @@ def test_bad_broadcasts_are_refused_clearly(node, name):
     body = response.json()
     assert body["error"] == code and isinstance(body["detail"], str) and body["detail"]
     assert node.get("/health").status_code == 200
+
+
+def test_a_403_on_a_node_without_api_tokens_says_none_are_configured(node_factory):
+    tokenless = node_factory(f"/ip4/127.0.0.1/tcp/{free_port()}/http")
+    response = tokenless.post("/api/broadcast", json=PLAIN, headers={"Authorization": "Bearer x"})
+    assert response.status_code == 403, response.text
+    assert "no API_TOKENS configured" in response.json()["detail"]
 
 
 def test_malformed_json(node):

@@ -43,9 +43,52 @@ def test_page_shows_live_node_status_and_messages(live_node, page, author_key):
     expect(field(page, "network", "storage")).to_have_text(f"{status['storageUsed']} MB")
     cid = post(live_node.node, author_key, "pushed to the page")
     expect(message_item(page, cid)).to_contain_text("pushed to the page")
-    synced = live_node.node.get("/api/status").json()["messagesSynced"]
-    expect(field(page, "network", "messages")).to_have_text(str(synced))
-    expect(field(page, "connection", "messages")).to_have_text(str(synced))
+    on_board = live_node.node.get("/api/status").json()["boardMessages"]["general"]
+    expect(field(page, "network", "messages")).to_have_text(f"{on_board} on general")
+    expect(field(page, "connection", "messages")).to_have_text(f"{on_board} on general")
+
+
+def test_reloading_the_dashboard_never_runs_into_the_read_rate_limit(
+    ipfs_daemon, node_factory, browser
+):
+    """A page load fetches about ten modules at once; they are not counted as reads, so a
+    person reloading (or opening several tabs) gets a whole page every time (with the
+    default rate limits on, as a person runs the node)."""
+    node = node_factory(
+        ipfs_daemon.api_multiaddr, {"RATE_LIMITS": "", "LIVE_CLIENTS_PER_ADDRESS": ""}
+    )
+    refused: list[str] = []
+    for _ in range(4):
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.on("response", lambda r: r.status == 429 and refused.append(r.url))
+            open_dashboard(page, node)
+            assert refused == []
+        finally:
+            context.close()
+
+
+def test_the_message_count_is_the_shown_board_s(ipfs_daemon, node_factory, page, author_key):
+    node = node_factory(ipfs_daemon.api_multiaddr, {"BOARDS": "general,other"})
+    for i in range(2):
+        post(node, author_key, f"elsewhere {i}", board="other")
+    post(node, author_key, "here")
+    assert node.get("/api/status").json()["messagesSynced"] == 3
+    open_dashboard(page, node)
+    expect(field(page, "network", "messages")).to_have_text("1 on general")
+    page.fill("#board", "other")
+    page.press("#board", "Enter")
+    expect(field(page, "network", "messages")).to_have_text("2 on other")
+
+
+def test_the_post_result_says_what_its_number_counts(live_node, page):
+    open_dashboard(page, live_node.node)
+    page.fill("#author", "Zoë")
+    page.fill("#content", "how far did this go?")
+    page.click("#post-button")
+    expect(page.locator("#post-result")).to_contain_text("neighbour(s) of this node subscribed")
+    expect(page.locator("#post-result")).not_to_contain_text("peer(s)")
 
 
 def test_post_form_signs_in_the_browser_with_a_key_kept_there(live_node, page, author_key):
@@ -143,7 +186,8 @@ def test_browser_signed_envelope_verifies_in_python(live_node, page):
     assert not verify_envelope({**envelope, "content": TRICKY + " "})
 
 
-def test_readable_on_a_phone_width_screen(live_node, browser):
+def test_readable_on_a_phone_width_screen(live_node, browser, tmp_path, author_key):
+    post(live_node.node, author_key, "a message, so that the list is not empty")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     try:
         page = context.new_page()
@@ -152,6 +196,13 @@ def test_readable_on_a_phone_width_screen(live_node, browser):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
         assert page.locator("#post-form").bounding_box()["width"] <= 390
+        # The status cards come before the message list, not below all of it.
+        network = page.locator("#network").bounding_box()
+        messages = page.locator(".message-list").bounding_box()
+        assert network["y"] + network["height"] <= messages["y"], (network, messages)
+        assert page.locator("#post-form").bounding_box()["y"] < network["y"]
+        expect(page.locator('#connection [data-action="retry"]')).to_be_hidden()
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     finally:
         context.close()
 

@@ -124,8 +124,12 @@ def test_b_lists_a_and_c_with_their_peer_ids(line_network, user_key):
         assert peer["multiaddr"].endswith(f"/p2p/{daemons[name].peer_id}")
         assert peer["invalidMessages"] == 0 and peer["reputation"] > 50
         assert peer["lastSeen"] is not None
-    status = b.get("/api/status").json()
-    assert status["connectedPeers"] == 2
+    # The status comes from a cached daemon snapshot: wait for one taken with both connected.
+    status = wait_until(
+        lambda: (s := b.get("/api/status").json())["connectedPeers"] == 2 and s,
+        timeout=10,
+        what="B's status to count A and C",
+    )
     assert status["networkHealth"] == "good"
     assert status["subscriptions"] == {"general": "subscribed"}
 
@@ -183,3 +187,31 @@ async def test_catch_up_without_background_loops_as_on_lambda(line_network, tmp_
         print(f"\ncatch_up({LISTEN_SECONDS}s) indexed and pinned {caught_up}: {elapsed:.2f}s")
     finally:
         await services.stop()
+
+
+def test_c_credits_the_publisher_a_not_the_neighbour_b_that_relayed(line_network, user_key):
+    """Pubsub ``from`` is the original publisher: C, which only B is connected to, lists A (not
+    connected) as the publisher of A's post; ``connectedCount`` says what ``count`` counts."""
+    a, c = line_network.nodes["a"], line_network.nodes["c"]
+    daemons = line_network.daemons
+    cid = post(a, user_key, "published by A, relayed by B")
+    wait_until(lambda: cid.to_bytes() in message_cids(c), timeout=15, what="C to index A's post")
+    body = wait_until(
+        lambda: (
+            (page := c.get("/api/peers").json())
+            and any(p["id"] == daemons["a"].peer_id for p in page["peers"])
+            and page
+        ),
+        timeout=10,
+        what="C's peer stats to list A",
+    )
+    by_id = {p["id"]: p for p in body["peers"]}
+    publisher = by_id[daemons["a"].peer_id]
+    assert publisher["connected"] is False and publisher["multiaddr"] is None
+    assert publisher["messagesPublished"] >= 1
+    assert publisher["messagesRelayed"] == publisher["messagesPublished"]
+    connected = [p for p in body["peers"] if p["connected"]]
+    assert body["connectedCount"] == body["count"] == len(connected) == 1
+    assert body["total"] >= 2
+    for peer in connected:
+        assert peer["multiaddr"].count("/p2p/") == 1, peer["multiaddr"]

@@ -3,6 +3,7 @@ from serverless.yml and runs handler.handler on an API Gateway event in a local 
 
 import json
 import uuid
+from pathlib import Path
 
 import boto3
 
@@ -10,6 +11,21 @@ from crypto import NodeKey
 from storage.dynamodb_index import create_table
 from tests.serverless.cli import RUNTIME_PARAMS, serverless
 from tests.serverless.events import http_event
+
+# The sample event the README's "Local emulation" passes to `invoke local`.
+SAMPLE = Path(__file__).parents[2] / "docs" / "events" / "status.json"
+VOLATILE = ("requestId", "time", "timeEpoch")
+
+
+def without_volatile(event: dict) -> dict:
+    context = {k: v for k, v in event["requestContext"].items() if k not in VOLATILE}
+    return {**event, "requestContext": context}
+
+
+def test_the_shipped_sample_event_is_what_api_gateway_sends():
+    shipped = json.loads(SAMPLE.read_text())
+    assert without_volatile(shipped) == without_volatile(http_event("GET", "/api/status"))
+    assert all(shipped["requestContext"][k] for k in VOLATILE)
 
 
 def test_invoke_local_status_answers_200(aws_env, service_dir, tmp_path):
@@ -20,9 +36,11 @@ def test_invoke_local_status_answers_200(aws_env, service_dir, tmp_path):
         Name=f"/onusone-node/{stage}/node-key", Value=key.seed_base64(), Type="SecureString"
     )
     event = tmp_path / "status.json"
-    # The daemon's address is shown only to a caller holding an API token.
-    auth = {"authorization": "Bearer operator"}
-    event.write_text(json.dumps(http_event("GET", "/api/status", headers=auth)))
+    # The README's sample event, plus a token: the daemon's address is shown only to a caller
+    # holding one.
+    sample = json.loads(SAMPLE.read_text())
+    sample["headers"]["authorization"] = "Bearer operator"
+    event.write_text(json.dumps(sample))
 
     args = ["invoke", "local", "-f", "api", "--stage", stage, *RUNTIME_PARAMS]
     args.append("--param=apiTokens=operator")

@@ -331,3 +331,19 @@ def test_remote_pin_sent_again_is_unpinned_on_release(index):
     index.remote_pin_release(cid, 3_000)
     released = index.remote_pin_get(cid)
     assert (released.state, released.request_id) == ("unpinning", "request-1")
+
+
+def test_cursor_ahead_of_the_board_is_refused(index):
+    """A cursor from another node (further along than this one) would silently skip every
+    message until this node caught up: it is refused, naming what to do instead."""
+    index.add([message("a"), message("b")])
+    newest = index.latest_cursor("general")
+    assert index.list_since("general", newest, 5).messages == []
+    with pytest.raises(InvalidCursor, match="ahead of this node.*start again without it"):
+        index.list_since("general", encode_cursor([42]), 5)
+    with pytest.raises(InvalidCursor, match="ahead"):
+        index.list_since("empty", encode_cursor([1]), 5)
+    with pytest.raises(InvalidCursor, match="ahead"):
+        index.list_board("general", 5, encode_cursor([1_700_000_000_000, 42]))
+    page = index.list_board("general", 1)
+    assert contents(index.list_board("general", 5, page.next_cursor)) == ["a"]

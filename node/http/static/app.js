@@ -68,7 +68,7 @@ async function post(event) {
   try {
     localStorage.setItem("onusone.author", author);
     const answer = await client.broadcast($("content").value, { author });
-    result.textContent = answer.queued ? `Queued (${short(answer.cid)}): IPFS is unreachable, it goes out when it is back` : `Posted ${short(answer.cid)} to ${answer.broadcastTo} peer(s)`;
+    result.textContent = answer.queued ? `Queued (${short(answer.cid)}): IPFS is unreachable, it goes out when it is back` : `Posted ${short(answer.cid)}: announced to ${answer.broadcastTo} neighbour(s) of this node subscribed to the board; they pass it on to the rest of the network`;
     $("content").value = "";
   } catch (error) {
     result.textContent = `Not posted: ${error.detail ?? error.message}`;
