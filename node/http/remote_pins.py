@@ -10,25 +10,27 @@ if TYPE_CHECKING:
 OPEN = ("waiting", "queued", "pinning", "unpinning")
 
 
-def pin_service_status(services: NodeServices) -> dict[str, Any]:
+def pin_service_status(services: NodeServices, internals: bool = False) -> dict[str, Any]:
     """``state``: ``ok``, ``unreachable`` (down, 429/5xx: retried with backoff),
     ``unauthorized`` (bad PIN_SERVICE_TOKEN: paused, not retried in a loop) or ``idle``
     (nothing sent yet); ``backlog``: entries not settled yet; ``byState``: open entries per
-    state (``failed`` included)."""
+    state (``failed`` included). The service's URL and last error are internals, shown only to
+    a caller holding an API token (as the daemon's address is)."""
     pinner = services.remote_pins
     if pinner is None:
         return {"enabled": False}
     counts = pinner.backlog()
-    return {
+    status: dict[str, Any] = {
         "enabled": True,
-        "url": pinner.url,
         "state": pinner.state,
         "backlog": sum(counts.get(state, 0) for state in OPEN),
         "failed": counts.get("failed", 0),
         "byState": counts,
         "requests": pinner.requests,
-        "lastError": pinner.last_error or None,
     }
+    if internals:
+        status.update(url=pinner.url, lastError=pinner.last_error or None)
+    return status
 
 
 def message_remote_pin(services: NodeServices, cid: str) -> dict[str, Any] | None:

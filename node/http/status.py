@@ -67,7 +67,7 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
         "version": __version__,
         **local_parts(services),
         # Remote pinning (issue 17), kept to one field.
-        "pinService": pin_service_status(services),
+        "pinService": pin_service_status(services, internals),
     }
 
 

@@ -19,12 +19,16 @@ from tests.support.processes import NodeProcess, wait_until
 PIN_TIMEOUT = 60.0
 
 
+OPERATOR = "operator-token"
+
+
 def start_node(node_factory, ipfs_daemon, cluster: IpfsCluster, token: str | None = None, **env):
     return node_factory(
         ipfs_daemon.api_multiaddr,
         {
             "PIN_SERVICE_URL": cluster.peers[0].pinsvc_url,
             "PIN_SERVICE_TOKEN": token if token is not None else cluster.token(),
+            "API_TOKENS": OPERATOR,
             **env,
         },
     )
@@ -43,7 +47,9 @@ def remote_status(node: NodeProcess, cid: str) -> str | None:
 
 
 def pin_service(node: NodeProcess) -> dict:
-    return node.get("/api/status").json()["pinService"]
+    """As the operator sees it (a token holder: the URL and the last error are internals)."""
+    status = node.get("/api/status", headers={"Authorization": f"Bearer {OPERATOR}"}).json()
+    return status["pinService"]
 
 
 def test_posted_message_is_pinned_on_two_cluster_daemons_and_node_reports_pinned(

@@ -6,7 +6,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from node.events import MessageBus
+from node.network.ingest import Ingestor
+from node.network.peerbook import PeerBook
+from node.network.replicator import Replicator
 from node.runtime.local_ipfs import free_port
+from storage.ipfs import IpfsClient
+from storage.sqlite_index import SqliteMessageIndex
 from tests.support.processes import NodeProcess
 
 # Empty means "not set": the node's own defaults, which have every limit on.
@@ -34,3 +40,13 @@ def from_address(node: NodeProcess, address: str) -> httpx.Client:
     """An HTTP client whose requests leave from ``address`` (any 127.0.0.x on Linux)."""
     transport = httpx.HTTPTransport(local_address=address)
     return httpx.Client(base_url=node.url, transport=transport, timeout=30)
+
+
+@pytest.fixture
+def ingest(tmp_path):
+    """An in-process ingestor serving the board ``general``, on a real SQLite file."""
+    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"))
+    ingestor = Ingestor(index, MessageBus(), PeerBook(index), replicator, boards=["general"])
+    yield ingestor
+    index.close()

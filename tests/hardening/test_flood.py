@@ -110,22 +110,12 @@ async def test_flood(daemon_factory, node_factory):
         for i in range(400):
             await ipfs.publish(TOPIC, junk(offset + i, replay))
 
-    async def honest_client() -> list[str]:
+    async def honest(url: str, address: str, tag: str) -> list[str]:
+        """A person posting at a person's pace from their own address."""
         key, cids = NodeKey.generate(), []
-        async with client(target.url, "127.0.0.9") as http:
+        async with client(url, address) as http:
             for i in range(HONEST):
-                answer = await http.post("/api/broadcast", json=signed_envelope(key, f"h{i}"))
-                assert answer.status_code == 200, answer.text
-                cids.append(answer.json()["cid"])
-                await asyncio.sleep(0.2)
-        return cids
-
-    async def honest_relay() -> list[str]:
-        """Posts made on the other node, which reach the target over pubsub."""
-        key, cids = NodeKey.generate(), []
-        async with client(relay.url, "127.0.0.10") as http:
-            for i in range(HONEST):
-                answer = await http.post("/api/broadcast", json=signed_envelope(key, f"r{i}"))
+                answer = await http.post("/api/broadcast", json=signed_envelope(key, f"{tag}{i}"))
                 assert answer.status_code == 200, answer.text
                 cids.append(answer.json()["cid"])
                 await asyncio.sleep(0.2)
@@ -136,8 +126,8 @@ async def test_flood(daemon_factory, node_factory):
         one_key_many_addresses(),
         pubsub_flood(hostile[0], 0),
         pubsub_flood(hostile[1], 1),
-        honest_client(),
-        honest_relay(),
+        honest(target.url, "127.0.0.9", "h"),
+        honest(relay.url, "127.0.0.10", "r"),  # reaches the target over pubsub
     )
     flood_seconds = time.monotonic() - started
 

@@ -1,15 +1,8 @@
 """A node accepts, stores and pins only the boards in BOARDS, over HTTP and pubsub."""
 
-import pytest
-
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
 from node.announcement import message_announcement
-from node.events import MessageBus
-from node.network.ingest import Ingestor
-from node.network.peerbook import PeerBook
-from node.network.replicator import Replicator
-from storage.ipfs import IpfsClient, PubsubMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope
 
 KEY = NodeKey.generate()
@@ -29,15 +22,6 @@ def test_http_refuses_boards_it_does_not_serve(offline_factory):
         answer = node.get(path)
         assert answer.status_code == 400 and answer.json()["error"] == "unknown_board", path
     assert node.get("/api/status").json()["messagesSynced"] == 1
-
-
-@pytest.fixture
-def ingest(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"))
-    ingestor = Ingestor(index, MessageBus(), PeerBook(index), replicator, boards=["general"])
-    yield ingestor
-    index.close()
 
 
 async def test_pubsub_drops_and_counts_boards_it_does_not_serve(ingest):

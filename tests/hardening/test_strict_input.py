@@ -11,15 +11,10 @@ import websockets
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
 from node.announcement import message_announcement
-from node.events import MessageBus
-from node.network.ingest import Ingestor
-from node.network.peerbook import PeerBook
-from node.network.replicator import Replicator
 from node.network.reputation import reputation
 from node.runtime.local_ipfs import free_port
 from storage.index import encode_cursor
-from storage.ipfs import IpfsClient, PubsubMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope
 from tests.hardening.conftest import ON
 from tests.support.processes import NodeProcess
@@ -34,7 +29,14 @@ HUGE = encode_cursor([10**30, 1])
 def node(tmp_path_factory):
     # A daemon address with credentials in it, which answers nothing.
     api = f"http://admin:{SECRET}@127.0.0.1:{free_port()}"
-    env = {**ON, "API_TOKENS": TOKEN, "ANSWER_MAX_BYTES": "65536"}
+    env = {
+        **ON,
+        "API_TOKENS": TOKEN,
+        "ANSWER_MAX_BYTES": "65536",
+        # A pinning service whose URL holds a credential too (and answers nothing).
+        "PIN_SERVICE_URL": f"http://pins:{SECRET}@127.0.0.1:{free_port()}",
+        "PIN_SERVICE_TOKEN": "pin-token",
+    }
     process = NodeProcess(tmp_path_factory.mktemp("strict") / "node", api, env).start()
     yield process
     process.stop()
@@ -119,27 +121,19 @@ def test_answers_are_bounded_in_bytes_and_page_on(node):
     assert poll.status_code == 200 and len(poll.content) < 65_536 + 20_000
 
 
-def test_status_shows_no_daemon_address_to_strangers(node):
+def test_status_shows_no_daemon_or_pin_service_address_to_strangers(node):
     stranger = node.get("/api/status")
     assert stranger.status_code == 200
     assert SECRET not in stranger.text and "api" not in stranger.json()["ipfs"]
     assert "127.0.0.1" not in json.dumps(stranger.json()["ipfs"])
+    assert stranger.json()["pinService"]["enabled"] and "url" not in stranger.json()["pinService"]
     operator = node.get("/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert "api" in operator.json()["ipfs"]
+    assert "api" in operator.json()["ipfs"] and "url" in operator.json()["pinService"]
 
 
 # Pubsub: the same inputs are dropped, counted against the sender, and logged without a trace.
 
 PEER = "12D3KooWHostile"
-
-
-@pytest.fixture
-def ingest(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"))
-    ingestor = Ingestor(index, MessageBus(), PeerBook(index), replicator, boards=["general"])
-    yield ingestor
-    index.close()
 
 
 def announce(envelope_json: bytes) -> bytes:
