@@ -97,9 +97,9 @@ def test_widget_shows_the_node_status_and_follows_new_messages(live_node, on_liv
     expect(field(page, "full", "catchup")).to_contain_text("general")
 
     post(live_node.node, author_key, "counted by the widget")
-    synced = str(live_node.node.get("/api/status").json()["messagesSynced"])
+    on_board = live_node.node.get("/api/status").json()["boardMessages"]["general"]
     for widget in ("full", "compact"):
-        expect(field(page, widget, "messages")).to_have_text(synced)
+        expect(field(page, widget, "messages")).to_have_text(f"{on_board} on general")
     expect(field(page, "full", "nodeId")).to_be_visible()
     expect(field(page, "compact", "nodeId")).to_be_hidden()
 

@@ -60,8 +60,8 @@ def test_post_from_one_dashboard_appears_on_the_other_nodes_dashboard(
     writer_peer = here.daemon.peer_id
     expect(reader.locator(f'#network li[data-peer="{writer_peer}"]')).to_contain_text("reputation")
     expect(field(reader, "connection", "peers")).not_to_have_text("0")
-    synced = str(there.node.get("/api/status").json()["messagesSynced"])
-    expect(field(reader, "network", "messages")).to_have_text(synced)
+    on_board = there.node.get("/api/status").json()["boardMessages"]["general"]
+    expect(field(reader, "network", "messages")).to_have_text(f"{on_board} on general")
     shot = dashboard_path(tmp_path)
     reader.screenshot(path=shot, full_page=True)
     assert shot.stat().st_size > 10_000

@@ -211,7 +211,9 @@ def test_c_credits_the_publisher_a_not_the_neighbour_b_that_relayed(line_network
     assert publisher["messagesPublished"] >= 1
     assert publisher["messagesRelayed"] == publisher["messagesPublished"]
     connected = [p for p in body["peers"] if p["connected"]]
-    assert body["connectedCount"] == body["count"] == len(connected) == 1
+    # B for sure; other tests of this module attach new daemons at C.
+    assert body["connectedCount"] == body["count"] == len(connected) >= 1
+    assert daemons["b"].peer_id in {p["id"] for p in connected}
     assert body["total"] >= 2
     for peer in connected:
         assert peer["multiaddr"].count("/p2p/") == 1, peer["multiaddr"]
