@@ -18,6 +18,16 @@ BATCH = 64
 EVERYTHING = 2**62
 
 
+async def sleep_until_woken(wake: asyncio.Event, seconds: float) -> None:
+    """The idle step of a retry loop: at most ``seconds``, less when ``wake`` is set (the
+    daemon or service came back); the event is cleared for the next round."""
+    wake.clear()
+    try:
+        await asyncio.wait_for(wake.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
 def backoff_ms(attempts: int) -> int:
     """Exponential backoff with full jitter in [delay/2, delay]."""
     delay = min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** min(attempts, 20))
@@ -92,8 +102,4 @@ class OutboxWorker:
                     continue
             except Exception:
                 log.exception("outbox: unexpected error")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), idle_seconds)
-            except TimeoutError:
-                pass
+            await sleep_until_woken(self._wake, idle_seconds)

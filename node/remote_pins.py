@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from node.envelope import now_ms
-from node.outbox import backoff_ms
+from node.outbox import backoff_ms, sleep_until_woken
 from storage.index import NEVER, MessageIndex, RemotePin
 from storage.pinning_service import (
     PinningServiceClient,
@@ -235,11 +235,7 @@ class RemotePinner:
                     continue
             except Exception:
                 log.exception("remote pins: unexpected error")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), idle_seconds)
-            except TimeoutError:
-                pass
+            await sleep_until_woken(self._wake, idle_seconds)
 
     async def aclose(self) -> None:
         for task in list(self._connecting):

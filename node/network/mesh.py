@@ -18,6 +18,7 @@ import time
 
 from node.announcement import topic_for
 from node.network.bootstrap import peer_id_of
+from node.outbox import sleep_until_woken
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 
@@ -122,8 +123,4 @@ class MeshDoctor:
                 await self.check()
             except IpfsError as exc:
                 log.debug("mesh check skipped: %s", exc)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), interval)
-            except TimeoutError:
-                pass
+            await sleep_until_woken(self._wake, interval)
