@@ -48,6 +48,13 @@ class Offline:
     lines: list[str]
     heard_before_restart: set[bytes] = field(default_factory=set)
 
+    def wait_heard(self, posted: set[bytes]) -> None:
+        """Wait until the daemon heard every post live: a post's publication is asynchronous
+        (the outbox), and one published after the node is back would reach it by pubsub."""
+        wait_until(
+            lambda: posted <= heard_messages(self.lines), timeout=30, what="the daemon to hear"
+        )
+
     def only_by_sync(self, posted: set[bytes]) -> set[bytes]:
         """The posts the restarted node cannot have had from pubsub: its daemon had heard them
         before the node subscribed (a daemon delivers a message once) or never heard them."""
@@ -138,6 +145,7 @@ def test_stopped_node_catches_up_from_head_manifests(line_network, user_key):
     a, c = line_network.nodes["a"], line_network.nodes["c"]
     with offline(line_network, "c", "b") as away:
         posted = {post(a, user_key, f"while C was away #{i}").to_bytes() for i in range(20)}
+        away.wait_heard(posted)
     started = time.monotonic()
     wait_until(lambda: posted <= message_cids(c), timeout=90, interval=0.2, what="C catch-up")
     print(f"\ncatch-up of 20 missed messages after restart: {time.monotonic() - started:.2f}s")
