@@ -44,11 +44,16 @@ class BroadcastPipeline:
         self.on_pinned: Callable[[str], None] | None = None
         self._peer_counts: dict[str, tuple[int, float]] = {}
 
-    def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
-        """Store the message and its pending delivery; False when it was already known."""
+    async def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
+        """Store the message and its pending delivery; False when it was already known.
+
+        The index write runs in a worker thread: its commit waits for an fsync, and the event
+        loop meanwhile serves the other requests and the daemon calls of earlier messages."""
         received = now_ms()
         message = NewMessage(str(verified.cid), verified.envelope, source, received)
-        (is_new,) = self.index.add([message], outbox_at=received + OUTBOX_GRACE_MS)
+        (is_new,) = await asyncio.to_thread(
+            self.index.add, [message], outbox_at=received + OUTBOX_GRACE_MS
+        )
         if is_new:
             self.bus.publish_message(
                 StoredMessage.from_envelope(message.cid, message.envelope, received, source)
@@ -68,7 +73,9 @@ class BroadcastPipeline:
         delivery = await self._pin_and_announce(stored)
         if self.on_pinned is not None:
             self.on_pinned(cid)
-        self.index.outbox_done(cid)
+        # In a worker thread, like the accept: the write waits while another accept's commit
+        # holds the index.
+        await asyncio.to_thread(self.index.outbox_done, cid)
         return delivery
 
     async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
@@ -86,7 +93,7 @@ class BroadcastPipeline:
             raise added
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
-        self.index.mark_pinned(stored.cid)
+        await asyncio.to_thread(self.index.mark_pinned, stored.cid)
         if isinstance(published, PubsubDisabled):
             # Not retried: the listener says so once, with the fix; peers get it by sync
             # once pubsub is on again.

@@ -89,6 +89,10 @@ class SqliteMessageIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        # Reads get a connection of their own: in WAL mode they see every committed
+        # transaction without waiting for a writer's fsync (an accept's commit is FULL).
+        self._reader = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._read_lock = threading.Lock()
 
     def add(self, messages: list[NewMessage], *, outbox_at: int | None = None) -> list[bool]:
         """With ``outbox_at`` (a post being accepted, answered 200 once this returns) the
@@ -137,8 +141,8 @@ class SqliteMessageIndex:
             raise
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
 
     def _write(self, sql: str, params: tuple = ()) -> None:
         with self._lock:
@@ -371,5 +375,7 @@ class SqliteMessageIndex:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._db.close()

@@ -168,7 +168,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         raise ApiError(507, "storage_full", str(exc)) from None
     cid = str(verified.cid)
     try:
-        is_new = services.pipeline.accept(verified)
+        is_new = await services.pipeline.accept(verified)
     except IndexBusy as exc:
         raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
     if plain is not None:

@@ -43,7 +43,7 @@ async def test_pipeline_refuses_another_cid_and_keeps_the_outbox_entry(index):
     daemon = LyingDaemon()
     pipeline = BroadcastPipeline(index, daemon, MessageBus())  # type: ignore[arg-type]
     verified = verify(signed_envelope(NodeKey.generate()), new_post=True)
-    assert pipeline.accept(verified)
+    assert await pipeline.accept(verified)
     with pytest.raises(IpfsError, match="expected"):
         await pipeline.deliver(str(verified.cid))
     assert daemon.added == 1
