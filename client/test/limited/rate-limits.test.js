@@ -1,8 +1,9 @@
 // OnusOneClient against a real node with its rate limits on and small (tests/client/test_sdk.py
 // sets RATE_LIMIT_ADDRESS and RATE_LIMIT_READS): the typed 429, and reconnects that wait out the
-// node's Retry-After instead of their own shorter backoff.
+// node's Retry-After instead of their own shorter backoff. All of it spends one address's
+// budgets, so it stays one file (node --test runs files at the same time, tests in turn).
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 
 import { OnusOneClient, RateLimitedError } from "@onusone/client";
 
@@ -11,13 +12,12 @@ import { env, limited, randomSigner, record, waitFor } from "../helpers.js";
 // A backoff far below any Retry-After (at least 1 s): a wait as long as the node's can only
 // come from honouring it.
 const SHORT = { initial: 50, max: 100, jitter: 0 };
-const clients = [];
-function client(options = {}) {
+// Each test's clients stop with it: a client still polling would spend the next test's reads.
+function client(t, options = {}) {
   const made = new OnusOneClient(env.limited, { backoff: SHORT, ...options });
-  clients.push(made);
+  t.after(() => made.disconnect());
   return made;
 }
-after(() => clients.forEach((c) => c.disconnect()));
 
 /** `fetch` that notes each answer's status and Retry-After, and when each poll was sent. */
 function watchedFetch() {
@@ -52,9 +52,9 @@ async function spendReads(reader) {
   throw new Error("100 reads and no 429: is RATE_LIMIT_READS small on this node?");
 }
 
-test("broadcast over the post limit rejects with RateLimitedError: rate_limited, detail, Retry-After", limited, async () => {
+test("broadcast over the post limit rejects with RateLimitedError: rate_limited, detail, Retry-After", limited, async (t) => {
   const { fetch: watched, seen } = watchedFetch();
-  const writer = client({ signer: randomSigner(), fetch: watched });
+  const writer = client(t, { signer: randomSigner(), fetch: watched });
   let accepted = 0;
   let refused = null;
   while (!refused && accepted <= env.postLimit) {
@@ -73,14 +73,14 @@ test("broadcast over the post limit rejects with RateLimitedError: rate_limited,
   assert.ok(refused.retryAfter <= 60, "within the one-minute window");
 });
 
-test("a read over the limit is a RateLimitedError too (GET /api/status)", limited, async () => {
+test("a read over the limit is a RateLimitedError too (GET /api/status)", limited, async (t) => {
   const { fetch: watched, seen } = watchedFetch();
-  const error = await spendReads(client({ fetch: watched }));
+  const error = await spendReads(client(t, { fetch: watched }));
   assertRateLimited(error, "reads");
   assert.equal(error.retryAfter, Number(seen.answers.at(-1).retryAfter));
 });
 
-test("a WebSocket closed with 4429 waits out the Retry-After, then connects over WebSocket again", limited, async () => {
+test("a WebSocket closed with 4429 waits out the Retry-After, then connects over WebSocket again", limited, async (t) => {
   const opened = [];
   class CountedWebSocket extends WebSocket {
     constructor(url, protocols) {
@@ -88,7 +88,7 @@ test("a WebSocket closed with 4429 waits out the Retry-After, then connects over
       opened.push(Date.now());
     }
   }
-  const reader = client({ WebSocket: CountedWebSocket });
+  const reader = client(t, { WebSocket: CountedWebSocket });
   const seen = record(reader);
   await spendReads(reader);
   const connecting = reader.connect();
@@ -102,9 +102,9 @@ test("a WebSocket closed with 4429 waits out the Retry-After, then connects over
   assert.ok(opened[1] >= waiting.retryAt, `reopened ${waiting.retryAt - opened[1]} ms before the wait was over`);
 });
 
-test("long-polling waits out a 429's Retry-After before its next poll", limited, async () => {
+test("long-polling waits out a 429's Retry-After before its next poll", limited, async (t) => {
   const { fetch: watched, seen: requests } = watchedFetch();
-  const reader = client({ WebSocket: null, fetch: watched, pollWait: 1 });
+  const reader = client(t, { WebSocket: null, fetch: watched, pollWait: 1 });
   const seen = record(reader);
   await spendReads(reader);
   const connecting = reader.connect();
