@@ -319,3 +319,21 @@ def test_react_hook_broadcasts_signed_in_the_browser_and_streams_the_board(
     page.click("#connect")
     expect(page.locator("#app")).to_have_attribute("data-connected", "true")
     expect(page.locator("#error")).to_have_text("")
+
+
+@pytest.mark.parametrize("hook_site", ["injected"], indirect=True)
+def test_react_hook_shows_a_rate_limited_broadcast_as_a_typed_error(
+    ipfs_daemon, node_factory, context, hook_site
+):
+    """A node whose post limit is one a minute: the second broadcastMessage resolves to false
+    and connectionError is the RateLimitedError, in a page without a build step."""
+    node = node_factory(
+        ipfs_daemon.api_multiaddr, {"RATE_LIMITS": "on", "RATE_LIMIT_ADDRESS": "1/minute"}
+    )
+    page = open_hook_page(context, hook_site, NodeWithDaemon(node, ipfs_daemon))
+    page.fill("#text", "the one post this minute")
+    page.click("#send")
+    expect(page.locator("#result")).to_have_text(re.compile(r"^baf"))
+    page.click("#send")
+    expect(page.locator("#result")).to_have_text("failed")
+    expect(page.locator("#error")).to_have_text("RateLimitedError rate_limited")
