@@ -2,7 +2,7 @@
 // live feed: WebSocket first, HTTP long-poll when WebSocket is missing or refused, exponential
 // backoff with jitter between attempts. Every live event carries a cursor and every reconnect
 // resumes from the last one, so nothing is missed and nothing arrives twice.
-import { NetworkError, NodeUnavailableError, OnusOneError, errorFromClose, errorFromResponse } from "./errors.js";
+import { CLOSE_STATUS, NetworkError, NodeUnavailableError, OnusOneError, errorFromClose, errorFromResponse } from "./errors.js";
 import { signEnvelope } from "./signers.js";
 
 const DEFAULTS = {
@@ -283,8 +283,9 @@ export class OnusOneClient extends EventTarget {
   }
 
   async #socketClosed(generation, greeted, close) {
-    // The node refuses on purpose with 4400 ("error: detail") or 1013 (busy).
-    if (close.code === 4400 || close.code === 1013) {
+    // The node refuses on purpose with 4400 ("error: detail"), 4429 (rate-limited) or 1013
+    // (busy): that is the node answering, not WebSocket failing, so no fallback to polling.
+    if (close.code in CLOSE_STATUS) {
       const error = errorFromClose(close.code, close.reason);
       if (error.error === "bad_cursor") this.cursor = null;
       this.#failed(generation, error.error === "bad_cursor" ? new NetworkError(error.message) : error);

@@ -73,9 +73,16 @@ export async function errorFromResponse(response) {
   return errorFor(response.status, body, response.headers.get("retry-after"));
 }
 
-/** A WebSocket close the node made on purpose ("error: detail" as the reason, DESIGN /ws). */
+/** The HTTP status each of the node's deliberate close codes stands for. */
+export const CLOSE_STATUS = { 4400: 400, 4429: 429, 1013: 503 };
+
+/**
+ * A WebSocket close the node made on purpose ("error: detail" as the reason, DESIGN /ws). A
+ * close has no headers: for 4429 the wait comes from the detail's "retry in N s".
+ */
 export function errorFromClose(code, reason) {
   const match = /^([a-z_]+): (.*)$/s.exec(reason ?? "");
-  const status = code === 1013 ? 503 : 400;
-  return errorFor(status, match ? { error: match[1], detail: match[2] } : { error: null, detail: reason || null });
+  const body = match ? { error: match[1], detail: match[2] } : { error: null, detail: reason || null };
+  const wait = code === 4429 ? /retry in (\d+) s/.exec(body.detail ?? "")?.[1] : null;
+  return errorFor(CLOSE_STATUS[code] ?? 400, body, wait ?? null);
 }

@@ -8,10 +8,13 @@ export const env = {
   peerB: process.env.ONUSONE_PEER_B,
   token: process.env.ONUSONE_API_TOKEN,
   control: process.env.ONUSONE_CONTROL,
+  limited: process.env.ONUSONE_LIMITED_NODE,
+  postLimit: Number(process.env.ONUSONE_POST_LIMIT),
 };
 
 /** Skip a live file run outside pytest (which starts the nodes and sets these variables). */
 export const live = env.nodeA ? {} : { skip: "needs nodes: run it through pytest tests/client" };
+export const limited = env.limited ? {} : { skip: "needs a rate-limited node: run it through pytest tests/client" };
 
 export async function waitFor(predicate, { timeout = 20000, interval = 25, what = "condition" } = {}) {
   const deadline = Date.now() + timeout;
@@ -28,7 +31,7 @@ export async function waitFor(predicate, { timeout = 20000, interval = 25, what 
 export function record(client) {
   const seen = { messages: [], states: [] };
   client.addEventListener("message", (event) => seen.messages.push(event.detail));
-  client.addEventListener("connection", (event) => seen.states.push(event.detail));
+  client.addEventListener("connection", (event) => seen.states.push({ ...event.detail, at: Date.now() }));
   return seen;
 }
 

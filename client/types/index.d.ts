@@ -185,7 +185,7 @@ export declare class OnusOneError extends Error {
   readonly error: string | null;
   /** The node's human sentence. */
   readonly detail: string | null;
-  /** Seconds to wait, from Retry-After. */
+  /** Seconds to wait, from Retry-After (a 4429 WebSocket close: from its detail). */
   readonly retryAfter: number | null;
   readonly retryable: boolean;
 }

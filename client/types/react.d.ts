@@ -43,3 +43,4 @@ export interface UseOnusOneResult {
 }
 
 export declare function useOnusOne(options?: UseOnusOneOptions): UseOnusOneResult;
+export { createUseOnusOne } from "./react-factory.js";

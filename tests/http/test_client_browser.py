@@ -1,6 +1,9 @@
 """The client SDK in headless Chromium against real nodes, from a front end on another origin
 (a plain static site): the ``<onusone-status>`` widget on a plain page, and the React hook in a
-small React app bundled from npm (React and esbuild from client/package-lock.json, no CDN)."""
+small React app three ways, all from npm (client/package-lock.json) and no CDN: bundled by
+esbuild with React 19, and without any build step on React 18's UMD build (React 19 ships only
+CommonJS, which no browser loads), either passing ``window.React`` to ``createUseOnusOne`` or
+mapping ``react`` in an import map to a three-line module re-exporting it."""
 
 import json
 import os
@@ -8,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
@@ -41,9 +45,38 @@ WIDGET_PAGE = """<!doctype html>
 
 HOOK_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>React hook</title>
-<script type="module" src="hook-app.js"></script></head>
+{head}</head>
 <body><div id="root"></div></body></html>
 """
+UMD_REACT = """<script src="node_modules/react18/umd/react.production.min.js"></script>
+<script src="node_modules/react-dom18/umd/react-dom.production.min.js"></script>
+"""
+# How a page without a bundler uses the hook (README, "For front-end developers").
+HOOK_HEADS = {
+    "bundled": '<script type="module" src="hook-bundled.js"></script>',
+    "injected": UMD_REACT
+    + """<script type="module">
+  import { browserSigner } from "{node}/client/index.js";
+  import { createUseOnusOne } from "{node}/client/react-factory.js";
+  import { mountApp } from "./hook-app.js";
+  const useOnusOne = createUseOnusOne(window.React);
+  mountApp({ React, createRoot: ReactDOM.createRoot, useOnusOne, signer: browserSigner() });
+</script>""",
+    "import-map": UMD_REACT
+    + """<script type="importmap">{"imports": {
+  "react": "./react-global.js",
+  "@onusone/client": "{node}/client/index.js",
+  "@onusone/client/react": "{node}/client/react.js"
+}}</script>
+<script type="module">
+  import * as React from "react";
+  import { browserSigner } from "@onusone/client";
+  import { useOnusOne } from "@onusone/client/react";
+  import { mountApp } from "./hook-app.js";
+  mountApp({ React, createRoot: ReactDOM.createRoot, useOnusOne, signer: browserSigner() });
+</script>""",
+}
+REACT_MAJOR = {"bundled": "19", "injected": "18", "import-map": "18"}
 
 
 def screenshot_path(tmp_path: Path, name: str) -> Path:
@@ -196,32 +229,52 @@ def test_widget_full_and_compact_views_with_peers(node_pair, context, site, tmp_
 
 
 @pytest.fixture(scope="module")
-def hook_site(tmp_path_factory) -> Iterator[str]:
-    """The React test app bundled by esbuild from client/node_modules, served as a plain site."""
-    site = tmp_path_factory.mktemp("hook-site")
-    (site / "hook.html").write_text(HOOK_PAGE)
+def hook_bundle(tmp_path_factory) -> Path:
+    """The React test app bundled by esbuild from client/node_modules (React 19)."""
+    bundle = tmp_path_factory.mktemp("hook-bundle") / "hook-bundled.js"
     subprocess.run(
         [
             str(CLIENT_DIR / "node_modules" / ".bin" / "esbuild"),
-            "test/browser/hook-app.js",
+            "test/browser/hook-bundled.js",
             "--bundle",
             "--format=esm",
             '--define:process.env.NODE_ENV="production"',
-            f"--outfile={site / 'hook-app.js'}",
+            f"--outfile={bundle}",
             "--log-level=warning",
         ],
         cwd=CLIENT_DIR,
         check=True,
         timeout=60,
     )
-    with static_site(site) as url:
-        yield url
+    return bundle
 
 
-def open_hook_page(context: BrowserContext, hook_site: str, pair: NodeWithDaemon) -> Page:
+@pytest.fixture(params=list(HOOK_HEADS))
+def hook_site(request, site, hook_bundle) -> tuple[str, Path, str]:
+    """A front end's site for the React test app, one way of loading React: (way, folder, URL).
+    ``node_modules/`` is client/node_modules itself, as a site without a build step serves it."""
+    folder, url = site
+    (folder / "hook-bundled.js").symlink_to(hook_bundle)
+    (folder / "hook-app.js").symlink_to(CLIENT_DIR / "test" / "browser" / "hook-app.js")
+    (folder / "react-global.js").symlink_to(CLIENT_DIR / "test" / "browser" / "react-global.js")
+    (folder / "node_modules").symlink_to(CLIENT_DIR / "node_modules")
+    return request.param, folder, url
+
+
+def open_hook_page(
+    context: BrowserContext, hook_site: tuple[str, Path, str], pair: NodeWithDaemon
+) -> Page:
+    """The app on its page, connected; every request it made went to 127.0.0.1 (no CDN)."""
+    way, folder, url = hook_site
+    head = HOOK_HEADS[way].replace("{node}", pair.node.url)
+    (folder / "hook.html").write_text(HOOK_PAGE.replace("{head}", head))
     page = context.new_page()
-    page.goto(f"{hook_site}/hook.html?node={pair.node.url}")
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname or ""))
+    page.goto(f"{url}/hook.html?node={pair.node.url}")
     expect(page.locator("#app")).to_have_attribute("data-connected", "true")
+    expect(page.locator("#react-version")).to_have_text(re.compile(rf"^{REACT_MAJOR[way]}\."))
+    assert hosts == {"127.0.0.1"}, hosts
     return page
 
 
@@ -266,3 +319,21 @@ def test_react_hook_broadcasts_signed_in_the_browser_and_streams_the_board(
     page.click("#connect")
     expect(page.locator("#app")).to_have_attribute("data-connected", "true")
     expect(page.locator("#error")).to_have_text("")
+
+
+@pytest.mark.parametrize("hook_site", ["injected"], indirect=True)
+def test_react_hook_shows_a_rate_limited_broadcast_as_a_typed_error(
+    ipfs_daemon, node_factory, context, hook_site
+):
+    """A node whose post limit is one a minute: the second broadcastMessage resolves to false
+    and connectionError is the RateLimitedError, in a page without a build step."""
+    node = node_factory(
+        ipfs_daemon.api_multiaddr, {"RATE_LIMITS": "on", "RATE_LIMIT_ADDRESS": "1/minute"}
+    )
+    page = open_hook_page(context, hook_site, NodeWithDaemon(node, ipfs_daemon))
+    page.fill("#text", "the one post this minute")
+    page.click("#send")
+    expect(page.locator("#result")).to_have_text(re.compile(r"^baf"))
+    page.click("#send")
+    expect(page.locator("#result")).to_have_text("failed")
+    expect(page.locator("#error")).to_have_text("RateLimitedError rate_limited")

@@ -16,6 +16,7 @@ def test_client_modules_are_served_as_javascript_with_revalidated_caching(live_n
         "errors.js",
         "widget.js",
         "react.js",
+        "react-factory.js",
     ]:
         response = live_node.node.get(f"/client/{name}", headers={"Origin": ORIGIN})
         assert response.status_code == 200, name

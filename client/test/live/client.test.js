@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 
-import { BadRequestError, OnusOneClient, UnauthorizedError, seedSigner } from "@onusone/client";
+import { BadRequestError, OnusOneClient, UnauthorizedError, UnknownBoardError, seedSigner } from "@onusone/client";
 
 import { control, env, live, postElsewhere, randomSigner, record, waitFor } from "../helpers.js";
 import { refusingWebSocketProxy } from "../proxy.js";
@@ -129,7 +129,7 @@ test("lists the board page by page and reads status and peers", live, async () =
   assert.ok(peer.reputation >= 0 && peer.reputation <= 100);
 });
 
-test("typed errors carry the node's error and detail (400, 401, 403)", live, async () => {
+test("typed errors carry the node's error and detail (400, unknown_board, 401, 403)", live, async () => {
   const signed = client(env.nodeA, { signer: randomSigner() });
   await assert.rejects(signed.broadcast("x".repeat(17 * 1024), { author: "big" }), (error) => {
     assert.ok(error instanceof BadRequestError);
@@ -141,7 +141,15 @@ test("typed errors carry the node's error and detail (400, 401, 403)", live, asy
   await assert.rejects(signed.broadcast("hi", { board: "Not A Board" }), (error) => {
     assert.ok(error instanceof BadRequestError);
     assert.equal(error.status, 400);
-    assert.ok(error.error, "an error code");
+    assert.equal(error.error, "invalid_board");
+    return true;
+  });
+  await assert.rejects(signed.broadcast("hi", { board: "news" }), (error) => {
+    assert.ok(error instanceof UnknownBoardError, error.name);
+    assert.equal(error.status, 400);
+    assert.equal(error.error, "unknown_board");
+    assert.match(error.detail, /it serves: general/);
+    assert.equal(error.retryable, false);
     return true;
   });
 
@@ -161,7 +169,7 @@ test("typed errors carry the node's error and detail (400, 401, 403)", live, asy
   assert.equal((await withToken.message(answer.cid)).envelope.author, "bot");
 });
 
-test("connect() rejects with the node's reason for a board it refuses", live, async () => {
+test("connect() rejects with the node's reason for a board it refuses (bad name, not served)", live, async () => {
   const reader = client(env.nodeA, { board: "Bad_Board" });
   const seen = record(reader);
   await assert.rejects(reader.connect(), (error) => {
@@ -171,6 +179,14 @@ test("connect() rejects with the node's reason for a board it refuses", live, as
   });
   assert.equal(reader.connection.state, "disconnected");
   assert.ok(seen.states.at(-1).error);
+
+  const elsewhere = client(env.nodeA, { board: "news" });
+  await assert.rejects(elsewhere.connect(), (error) => {
+    assert.ok(error instanceof UnknownBoardError, error.name);
+    assert.equal(error.error, "unknown_board");
+    assert.match(error.detail, /does not serve board 'news'/);
+    return true;
+  });
 });
 
 test("a seed signer signs as the same key everywhere", live, async () => {

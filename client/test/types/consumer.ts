@@ -2,6 +2,7 @@
 // declarations (test/unit/package.test.js).
 import { OnusOneClient, RateLimitedError, browserSigner, seedSigner, type NodeStatus } from "@onusone/client";
 import { useOnusOne } from "@onusone/client/react";
+import { createUseOnusOne } from "@onusone/client/react-factory";
 import { OnusOneStatus } from "@onusone/client/widget";
 
 const client = new OnusOneClient("https://node.example", { board: "general", signer: browserSigner(), WebSocket: null });
@@ -20,4 +21,11 @@ export function usePort(): number {
   const { isConnected, peerCount, broadcastMessage, connectionError } = useOnusOne({ node: "https://node.example", autoConnect: true, userId: "ada" });
   void broadcastMessage({ id: "1", content: "x", author: "ada", board: "general" });
   return isConnected && !connectionError ? peerCount : 0;
+}
+
+// React 18's UMD build as a page's global (no @types/react needed).
+declare const UmdReact: { [hook in "useState" | "useEffect" | "useRef" | "useCallback" | "createElement"]: (...args: any[]) => any };
+export const useBoard = createUseOnusOne(UmdReact);
+export function useNoBundlerPort(): boolean {
+  return useBoard({ node: "https://node.example", board: "general" }).isConnected;
 }

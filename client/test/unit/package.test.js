@@ -17,10 +17,12 @@ test("npm pack ships the sources, the types, the manifest and the README only", 
     "src/client.js",
     "src/errors.js",
     "src/index.js",
+    "src/react-factory.js",
     "src/react.js",
     "src/signers.js",
     "src/widget.js",
     "types/index.d.ts",
+    "types/react-factory.d.ts",
     "types/react.d.ts",
     "types/widget.d.ts",
   ]);
@@ -33,7 +35,7 @@ test("the manifest: ES modules, exports with types, no runtime dependencies, Rea
   assert.equal(manifest.type, "module");
   assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
   assert.equal(manifest.types, "./types/index.d.ts");
-  for (const entry of [".", "./react", "./widget"]) {
+  for (const entry of [".", "./react", "./react-factory", "./widget"]) {
     assert.ok(manifest.exports[entry].types.endsWith(".d.ts"), entry);
     assert.ok(manifest.exports[entry].default.startsWith("./src/"), entry);
   }
@@ -45,14 +47,16 @@ test("every entry point imports by its package name in Node", async () => {
   const main = await import("@onusone/client");
   assert.equal(typeof main.OnusOneClient, "function");
   assert.equal(typeof main.seedSigner, "function");
-  assert.equal(typeof (await import("@onusone/client/react")).useOnusOne, "function");
+  const react = await import("@onusone/client/react");
+  assert.equal(typeof react.useOnusOne, "function");
+  assert.equal(react.createUseOnusOne, (await import("@onusone/client/react-factory")).createUseOnusOne);
   const widget = await import("@onusone/client/widget");
   assert.equal(typeof widget.OnusOneStatus, "function", "importable where there is no DOM");
   assert.equal(widget.stateOf({ state: "reconnecting" }), "offline");
 });
 
 test("the only module that imports anything outside the package is the React entry point", () => {
-  for (const file of ["canonical", "client", "errors", "index", "signers", "widget", "react"]) {
+  for (const file of ["canonical", "client", "errors", "index", "signers", "widget", "react-factory", "react"]) {
     const source = readFileSync(new URL(`src/${file}.js`, root), "utf8");
     const outside = [...source.matchAll(/^import[^"]*"([^"]+)"/gm)].map((m) => m[1]).filter((name) => !name.startsWith("./"));
     assert.deepEqual(outside, file === "react" ? ["react"] : [], file);
