@@ -30,6 +30,8 @@ from storage.pinning_service import (
 log = logging.getLogger(__name__)
 
 BATCH = 64
+# States of entries still waiting for something (``pinned`` and a final ``failed`` are not).
+OPEN = ("waiting", "queued", "pinning", "unpinning")
 AUTH_PAUSE_SECONDS = 60.0
 # A "failed" from the service is looked at again this many times, then the pin is sent once
 # more and looked at as many times again before it is final: IPFS Cluster reports the pins of a
@@ -92,6 +94,10 @@ class RemotePinner:
 
     def backlog(self) -> dict[str, int]:
         return self.index.remote_pin_counts()
+
+    def open_entries(self) -> int:
+        counts = self.backlog()
+        return sum(counts.get(state, 0) for state in OPEN)
 
     async def run_once(self, *, ignore_backoff: bool = False) -> int:
         """Work what is due; returns how many entries moved on. Stops at the first sign the

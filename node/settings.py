@@ -159,6 +159,8 @@ class Settings:
     pin_service_token_ssm_param: str | None = None
     pin_service_name: str = "onusone"
     pin_service_replicas: bool = False
+    pin_service_backfill_rate: float = 20.0
+    pin_service_backlog_limit: int = 1000
     on_lambda: bool = False
     log_level: str = "INFO"
     log_format: str = "text"
@@ -206,6 +208,8 @@ class Settings:
             pin_service_token_ssm_param=env.get("PIN_SERVICE_TOKEN_SSM_PARAM") or None,
             pin_service_name=env.get("PIN_SERVICE_NAME") or "onusone",
             pin_service_replicas=_switch(env, "PIN_SERVICE_REPLICAS", False),
+            pin_service_backfill_rate=_number(env, "PIN_SERVICE_BACKFILL_RATE", 20.0, 0.1),
+            pin_service_backlog_limit=int(_number(env, "PIN_SERVICE_BACKLOG_LIMIT", 1000, 1)),
             on_lambda=on_lambda,
             log_level=log_level,
             log_format=log_format,

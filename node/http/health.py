@@ -4,7 +4,9 @@
 - ``pubsub_disabled``: the daemon answers but has pubsub switched off (Kubo's default), so
   nothing is heard or announced; ``ipfs config --json Pubsub.Enabled true`` fixes it.
 - ``degraded``: the daemon answers but messages are waiting in the outbox, or a board's
-  subscription is down (on Lambda, boards are ``scheduled``: heard in the sync window).
+  subscription is down (on Lambda, boards are ``scheduled``: heard in the sync window), or
+  the pinning service (PIN_SERVICE_URL) is unreachable, refuses the token or has a backlog
+  past its limit (``pinService.health`` says which).
 - ``isolated``: everything works locally but no board peer is connected.
 - ``fair``: one connected board peer (a single point of failure for replication).
 - ``good``: two connected board peers.
@@ -21,12 +23,13 @@ def network_health(
     outbox_backlog: int,
     subscriptions_ok: bool,
     pubsub_disabled: bool = False,
+    pin_service_ok: bool = True,
 ) -> str:
     if not daemon_reachable:
         return "offline"
     if pubsub_disabled:
         return "pubsub_disabled"
-    if outbox_backlog > 0 or not subscriptions_ok:
+    if outbox_backlog > 0 or not subscriptions_ok or not pin_service_ok:
         return "degraded"
     if connected_peers == 0:
         return "isolated"

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from node.counters import REGISTRY
 from node.http.live_hub import live_hub
+from node.http.remote_pins import HEALTHY, pin_service_health
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -81,6 +82,42 @@ class NodeCollector:
         for board, state in services.subscription_states().items():
             subscribed.add_metric([board], 1.0 if state == "subscribed" else 0.0)
         yield subscribed
+        yield from _remote_pins(services)
+
+
+def _remote_pins(services: NodeServices) -> Iterator[Metric]:
+    """The pinning service (PIN_SERVICE_URL): its queue per state, what this process sent and
+    settled there, and whether it is healthy (the same word as ``pinService.health``)."""
+    pinner = services.remote_pins
+    if pinner is None:
+        return
+    queued = GaugeMetricFamily(
+        "onusone_remote_pins", "remote pins not settled yet, per state", labels=["state"]
+    )
+    for state, count in sorted(pinner.backlog().items()):
+        queued.add_metric([state], count)
+    yield queued
+    for name, help in (
+        ("requests", "HTTP requests sent to the pinning service"),
+        ("pinned", "remote pins the service reported pinned"),
+        ("failed", "remote pins the service reported failed for good"),
+        ("unpinned", "superseded head pages removed at the service"),
+        ("retries", "remote-pin steps retried after an error"),
+    ):
+        yield CounterMetricFamily(f"onusone_remote_pin_{name}", help, value=getattr(pinner, name))
+    backlog = pinner.open_entries()
+    health = pin_service_health(pinner.state, backlog, services.settings.pin_service_backlog_limit)
+    yield _gauge(
+        "onusone_remote_pin_healthy",
+        "1 while the pinning service answers, takes the token and keeps up",
+        1.0 if health in HEALTHY else 0.0,
+    )
+    if services.remote_backfill is not None:
+        yield CounterMetricFamily(
+            "onusone_remote_pin_backfilled",
+            "entries the backfill queued for what the node held before",
+            value=services.remote_backfill.requested,
+        )
 
 
 def _gauge(name: str, help: str, value: float) -> GaugeMetricFamily:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from node import __version__
 from node.http.health import network_health
-from node.http.remote_pins import pin_service_status
+from node.http.remote_pins import HEALTHY, pin_service_status
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -27,6 +27,7 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
     connected = len(board_peers)
     pubsub_disabled = snapshot.pubsub_disabled or "pubsub_disabled" in subscriptions.values()
     storage_bytes = snapshot.repo_bytes + services.index.size_bytes()
+    pin_service = pin_service_status(services, internals)
     ipfs: dict[str, Any] = {"reachable": snapshot.reachable}
     if internals:
         ipfs["api"] = services.ipfs.base_url
@@ -50,6 +51,7 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
             backlog,
             all(state in ("subscribed", "scheduled") for state in subscriptions.values()),
             pubsub_disabled,
+            pin_service.get("health", "ok") in HEALTHY,
         ),
         "messagesSynced": services.index.count(),
         # Per served board, so a board's view shows its own count, not every board's.
@@ -66,8 +68,8 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
         "catchUp": services.syncer.status(services.settings.boards, reload=not services.running),
         "version": __version__,
         **local_parts(services),
-        # Remote pinning (issue 17), kept to one field.
-        "pinService": pin_service_status(services, internals),
+        # Remote pinning (issue 17), kept to one field; its ``health`` feeds networkHealth.
+        "pinService": pin_service,
     }
 
 

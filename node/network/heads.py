@@ -182,6 +182,27 @@ class HeadPublisher:
                 await self._unpin(replaced)
             return page.cid
 
+    async def walk_chain(
+        self, board: str, until: Cid | None, visit: Callable[[Cid], None]
+    ) -> Cid | None:
+        """Call ``visit`` with every page of the board's chain, from the head back to
+        ``until`` (excluded): the remote-pin backfill of pages stored before PIN_SERVICE_URL
+        was set. Under the chain's lock, so the head cannot be superseded (and released)
+        between being read and being visited. Returns the newest sealed page: everything from
+        it back has been visited (sealed pages never change), so the next walk stops there."""
+        async with self._lock:
+            cid = (await self._load(board)).cid
+            stop = until.to_bytes() if until is not None else None
+            sealed: Cid | None = None
+            first = True
+            while cid is not None and cid.to_bytes() != stop:
+                visit(cid)
+                prev = parse_manifest(await self.ipfs.cat(cid), cid, board).prev
+                if first:
+                    sealed, first = prev, False
+                cid = prev
+            return sealed or until
+
     async def _unpin(self, cid: Cid) -> None:
         if self.on_page_released is not None:
             self.on_page_released(cid)

@@ -60,6 +60,9 @@ async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dic
         result["caughtUp"], result["syncError"] = 0, str(exc)
     result["catchUp"] = services.syncer.status(services.settings.boards)
     result["outboxLeft"] = services.index.outbox_size()
+    if services.remote_backfill is not None:
+        # What the node held before PIN_SERVICE_URL was set, as much as the queue has room for.
+        result["remotePinsBackfilled"] = await services.remote_backfill.run_scheduled()
     if services.remote_pins is not None:
         # After the catch-up, so the pages it published are pinned at the service too.
         result["remotePinsMoved"] = await services.remote_pins.run_once(ignore_backoff=True)

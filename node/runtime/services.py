@@ -22,6 +22,7 @@ from node.network.sync import HeadSyncer
 from node.outbox import OutboxWorker
 from node.pipeline import BroadcastPipeline
 from node.ratelimit import RateLimiter
+from node.remote_backfill import RemotePinBackfill
 from node.remote_pins import RemotePinner
 from node.runtime.keys import load_node_key, pin_service_token
 from node.runtime.secrets import with_secrets
@@ -96,6 +97,7 @@ class NodeServices:
     budget: StorageBudget
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
+    remote_backfill: RemotePinBackfill | None = None
     started_at: float = field(default_factory=time.time)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -170,7 +172,15 @@ class NodeServices:
             budget,
         )
         if settings.pin_service_url:
-            services.remote_pins = services._remote_pinner(settings)
+            services.remote_pins = pinner = services._remote_pinner(settings)
+            services.remote_backfill = RemotePinBackfill(
+                index,
+                pinner,
+                settings.boards,
+                heads.walk_chain,
+                replicas=settings.pin_service_replicas,
+                rate=settings.pin_service_backfill_rate,
+            )
         return services
 
     @property
@@ -230,6 +240,8 @@ class NodeServices:
             jobs.append(self.supervisor.run)
         if self.remote_pins is not None:
             jobs.append(self.remote_pins.run)
+        if self.remote_backfill is not None:
+            jobs.append(self.remote_backfill.run)
         return jobs
 
     async def _watch_daemon(self, interval: float = 1.0) -> None:

@@ -57,3 +57,32 @@ async def test_pages_fill_up_link_back_and_survive_a_restart(ipfs_daemon, tmp_pa
     finally:
         await ipfs.aclose()
         index.close()
+
+
+async def test_walk_chain_visits_every_page_once_then_only_what_came_after(ipfs_daemon, tmp_path):
+    """The remote-pin backfill's walk: the whole chain the first time, then back to the newest
+    sealed page the previous walk returned."""
+    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    ipfs = IpfsClient(ipfs_daemon.api_multiaddr)
+    heads = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+    try:
+        assert await heads.walk_chain("general", None, lambda cid: None) is None, "no chain"
+        store(index, 600)
+        head = await heads.update("general")
+        expected = [head, *[p.prev for p in (await chain(ipfs, head))[:-1]]]
+        visited: list = []
+        sealed = await heads.walk_chain("general", None, visited.append)
+        assert [c.to_bytes() for c in visited] == [c.to_bytes() for c in expected]
+        assert sealed == expected[1], "the head's prev: sealed, never rewritten"
+
+        store(index, 2 * PAGE_MESSAGES, start=600)
+        new_head = await heads.update("general")
+        since: list = []
+        boundary = await heads.walk_chain("general", sealed, since.append)
+        pages = await chain(ipfs, new_head)
+        new_pages = [new_head, *[p.prev for p in pages[:2]]]
+        assert [c.to_bytes() for c in since] == [c.to_bytes() for c in new_pages]
+        assert sealed not in since and boundary == pages[0].prev
+    finally:
+        await ipfs.aclose()
+        index.close()

@@ -1,0 +1,161 @@
+"""The remote-pin backfill: what a node already held when PIN_SERVICE_URL was set (or while it
+was unset) is pinned at the service too, not only what it accepts from then on.
+
+It feeds the same durable queue as new messages (``RemotePinner.request``), so the service's
+downtime, its 429s and a bad token are handled there. Per board it walks the index in the
+order messages were received, from a cursor it saves after every step (``MessageIndex.meta``),
+so a crash or a Lambda timeout resumes where it stopped, and each restart only looks at what
+came since; then it offers the board's head-manifest chain back to the newest sealed page an
+earlier walk reached. Requests are idempotent, so a step done twice costs nothing. It is
+bounded twice: ``rate`` entries per second, and never more than ``max_backlog`` open entries
+in the queue (a node with 100k messages does not fill the queue, or the service, at once).
+
+Only messages pinned on our own daemon are offered (the service fetches them from it); the
+others are still on their way there, and the outbox (or the replicator) requests them when
+they are pinned.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from crypto import Cid, CryptoError, parse_cid
+from node.remote_pins import RemotePinner
+from storage.errors import InvalidCursor
+from storage.index import MessageIndex
+
+log = logging.getLogger(__name__)
+
+STEP = 32
+MAX_BACKLOG = 256
+RETRY_SECONDS = 5.0
+ROOM_POLL_SECONDS = 1.0
+
+# Visits a board's page chain back to a page (excluded); returns the newest sealed page
+# (``HeadPublisher.walk_chain``).
+WalkChain = Callable[[str, Cid | None, Callable[[Cid], None]], Awaitable[Cid | None]]
+
+
+def messages_key(board: str) -> str:
+    return f"remotepin:backfill:{board}"
+
+
+def pages_key(board: str) -> str:
+    return f"remotepin:backfill-pages:{board}"
+
+
+class RemotePinBackfill:
+    """``requested``: entries handed to the queue in this process; ``done``: every board was
+    walked to its end (in this process)."""
+
+    def __init__(
+        self,
+        index: MessageIndex,
+        pinner: RemotePinner,
+        boards: list[str],
+        walk_chain: WalkChain,
+        *,
+        replicas: bool,
+        rate: float,
+        max_backlog: int = MAX_BACKLOG,
+    ) -> None:
+        self.index = index
+        self.pinner = pinner
+        self.boards = list(boards)
+        self.walk_chain = walk_chain
+        self.replicas = replicas
+        self.rate = rate
+        self.max_backlog = max_backlog
+        self.requested = 0
+        self.done = False
+
+    def room(self) -> int:
+        """How many more entries the queue may take now."""
+        return max(0, self.max_backlog - self.pinner.open_entries())
+
+    async def step(self, limit: int) -> tuple[int, bool]:
+        """Offer at most ``limit`` messages (and, at the end of each board, its pages);
+        returns how many entries were requested and whether every board is complete."""
+        requested = 0
+        for board in self.boards:
+            left = limit - requested
+            if left <= 0:
+                return requested, False
+            count, complete = self._messages(board, left)
+            requested += count
+            if not complete:
+                return requested, False
+            requested += await self._pages(board)
+        self.done = True
+        return requested, True
+
+    def _messages(self, board: str, limit: int) -> tuple[int, bool]:
+        key = messages_key(board)
+        try:
+            page = self.index.list_since(board, self.index.meta_get(key), limit)
+        except InvalidCursor:
+            # The index was reset under its meta (a restored backup): start the board over.
+            log.warning("remote-pin backfill of %s: saved position unusable, starting over", board)
+            page = self.index.list_since(board, None, limit)
+        requested = 0
+        for message in page.messages:
+            local = message.source == "local"
+            if message.pinned and (local or self.replicas):
+                self.pinner.request(message.cid, "message" if local else "replica")
+                requested += 1
+        if page.messages and page.next_cursor is not None:
+            self.index.meta_set(key, page.next_cursor)
+        self.requested += requested
+        return requested, len(page.messages) < limit
+
+    async def _pages(self, board: str) -> int:
+        key = pages_key(board)
+        saved = self.index.meta_get(key)
+        try:
+            until = parse_cid(saved) if saved else None
+        except CryptoError:
+            until = None
+        offered = 0
+
+        def offer(cid: Cid) -> None:
+            nonlocal offered
+            self.pinner.request(str(cid), "manifest")
+            offered += 1
+
+        sealed = await self.walk_chain(board, until, offer)
+        if sealed is not None:
+            self.index.meta_set(key, str(sealed))
+        self.requested += offered
+        return offered
+
+    async def run(self) -> None:
+        """The long-running node's loop: at most ``rate`` entries a second while the queue
+        has room, until every board is complete; a daemon that cannot give the pages (or a
+        store error) is retried every ``RETRY_SECONDS``."""
+        started = self.requested
+        while True:
+            room = self.room()
+            if room == 0:
+                await asyncio.sleep(ROOM_POLL_SECONDS)
+                continue
+            try:
+                requested, complete = await self.step(min(room, STEP, max(1, int(self.rate))))
+            except Exception as exc:
+                log.warning("remote-pin backfill paused (%s); retrying", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if complete:
+                if self.requested > started:
+                    log.info("remote-pin backfill: %d entries queued", self.requested - started)
+                return
+            await asyncio.sleep(requested / self.rate)
+
+    async def run_scheduled(self) -> int:
+        """One scheduled (Lambda) run's share: as much as the queue has room for, no waiting
+        (the schedule is the clock); the next run goes on from the saved positions."""
+        try:
+            room = self.room()
+            return (await self.step(room))[0] if room else 0
+        except Exception as exc:
+            log.warning("remote-pin backfill not advanced this run: %s", exc)
+            return 0
