@@ -1,5 +1,6 @@
-"""A real 3-peer IPFS Cluster (tests/support/cluster.py): one shared by the tests that leave it
-as they found it, and fresh ones for tests that break a peer."""
+"""A real 3-peer IPFS Cluster (tests/support/cluster.py): one for the whole session, shared by
+the tests that leave it as they found it (a test that stops a peer starts it again), and
+fresh ones for tests that lose a peer for good."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from tests.support.cluster import IpfsCluster
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ipfs_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsCluster]:
     cluster = IpfsCluster(tmp_path_factory.mktemp("cluster"))
     try:

@@ -2,7 +2,6 @@
 own Kubo daemon, replication factor 2, and a real node process (with its own Kubo) that pins
 through the cluster's Pinning Service API."""
 
-import json
 import os
 import subprocess
 import time
@@ -11,45 +10,16 @@ import httpx
 
 from crypto import canonical_bytes
 from node.runtime.kubo import kubo_binary
-from tests.conftest import signed_envelope
-from tests.support.cluster import IpfsCluster
+from tests.cluster.nodes import (
+    PIN_TIMEOUT,
+    manifest_pins,
+    pin_service,
+    post,
+    remote_status,
+    start_node,
+)
 from tests.support.network import start_network
-from tests.support.processes import NodeProcess, wait_until
-
-PIN_TIMEOUT = 60.0
-
-
-OPERATOR = "operator-token"
-
-
-def start_node(node_factory, ipfs_daemon, cluster: IpfsCluster, token: str | None = None, **env):
-    return node_factory(
-        ipfs_daemon.api_multiaddr,
-        {
-            "PIN_SERVICE_URL": cluster.peers[0].pinsvc_url,
-            "PIN_SERVICE_TOKEN": token if token is not None else cluster.token(),
-            "API_TOKENS": OPERATOR,
-            **env,
-        },
-    )
-
-
-def post(node: NodeProcess, key, content: str) -> tuple[str, dict]:
-    envelope = signed_envelope(key, content)
-    response = node.post("/api/broadcast", json=envelope)
-    assert response.status_code in (200, 202), response.text
-    return response.json()["cid"], envelope
-
-
-def remote_status(node: NodeProcess, cid: str) -> str | None:
-    remote = node.get(f"/api/messages/{cid}").json()["remotePin"]
-    return remote and remote["status"]
-
-
-def pin_service(node: NodeProcess) -> dict:
-    """As the operator sees it (a token holder: the URL and the last error are internals)."""
-    status = node.get("/api/status", headers={"Authorization": f"Bearer {OPERATOR}"}).json()
-    return status["pinService"]
+from tests.support.processes import wait_until
 
 
 def test_posted_message_is_pinned_on_two_cluster_daemons_and_node_reports_pinned(
@@ -183,22 +153,6 @@ def test_bad_token_gives_a_clear_status_and_no_retry_storm(
     assert final["state"] == "unauthorized" and final["backlog"] >= 6
     assert remote_status(node, cid) == "waiting"
     assert ipfs_cluster.service_pin(cid).status_code == 404
-
-
-def manifest_pins(cluster: IpfsCluster, node_id: str) -> set[str]:
-    """The node's head-manifest pages the service lists as pinned."""
-    response = httpx.get(
-        f"{cluster.peers[0].pinsvc_url}/pins",
-        params={
-            "meta": json.dumps({"kind": "manifest", "node": node_id}),
-            "status": "pinned,queued,pinning",
-            "limit": 1000,
-        },
-        headers={"Authorization": f"Bearer {cluster.token()}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return {result["pin"]["cid"] for result in response.json()["results"]}
 
 
 def test_superseded_head_page_is_unpinned_at_the_service(

@@ -1,0 +1,47 @@
+"""``networkHealth`` and ``pinService.health`` follow the pinning service: a real IPFS Cluster
+whose peer (the one the node talks to) is stopped in the middle of the test, then started."""
+
+from tests.cluster.nodes import OPERATOR, PIN_TIMEOUT, pin_service, post, remote_status, start_node
+from tests.support.processes import NodeProcess, wait_until
+
+
+def health(node: NodeProcess) -> tuple[str, str]:
+    status = node.get("/api/status").json()  # as anyone sees it: no token
+    return status["networkHealth"], status["pinService"]["health"]
+
+
+def healthy_gauge(node: NodeProcess) -> str:
+    metrics = node.get("/metrics", headers={"Authorization": f"Bearer {OPERATOR}"}).text
+    (line,) = [m for m in metrics.splitlines() if m.startswith("onusone_remote_pin_healthy")]
+    return line.split()[-1]
+
+
+def test_network_health_is_degraded_while_the_pin_service_is_down_and_recovers(
+    ipfs_cluster, ipfs_daemon, node_factory, user_key
+):
+    node = start_node(node_factory, ipfs_daemon, ipfs_cluster)
+    cid, _ = post(node, user_key, "pinned while the service is up")
+    wait_until(lambda: remote_status(node, cid) == "pinned", PIN_TIMEOUT, 0.2, "pinned")
+    # A node without board peers is "isolated" at best: the service does not change that.
+    assert health(node) == ("isolated", "ok") and healthy_gauge(node) == "1.0"
+
+    service = ipfs_cluster.peers[0]
+    service.stop_service()
+    try:
+        during, _ = post(node, user_key, "posted while the service is down")
+        wait_until(
+            lambda: health(node) == ("degraded", "unreachable"),
+            PIN_TIMEOUT,
+            0.2,
+            "degraded health while the service is down",
+        )
+        status = pin_service(node)
+        assert status["state"] == "unreachable" and status["backlog"] >= 1
+        assert "ConnectError" in status["lastError"]
+        assert healthy_gauge(node) == "0.0"
+    finally:
+        service.start()
+    wait_until(lambda: remote_status(node, during) == "pinned", PIN_TIMEOUT, 0.2, "queued pin")
+    wait_until(lambda: health(node) == ("isolated", "ok"), PIN_TIMEOUT, 0.2, "health back")
+    assert healthy_gauge(node) == "1.0"
+    ipfs_cluster.wait_whole()  # leave the shared cluster as it was found
