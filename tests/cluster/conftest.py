@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.serverless import conftest as serverless
 from tests.support.cluster import IpfsCluster
 
 
@@ -31,3 +32,13 @@ def cluster_factory(tmp_path: Path) -> Iterator[Callable[..., IpfsCluster]]:
     yield start
     for cluster in started:
         cluster.stop()
+
+
+# The Lambda fixtures (moto over HTTP, a daemon, the handler as a cold start), for the test of
+# the scheduled remote-pin path against the cluster.
+lambda_env = serverless.lambda_env
+load_handler = serverless.load_handler
+shared_daemon = serverless.shared_daemon
+moto_server = serverless.moto_server
+aws_env = serverless.aws_env
+dynamodb_table = serverless.dynamodb_table
