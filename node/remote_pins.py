@@ -12,6 +12,7 @@ hammering a service that is down). A bad token pauses the whole worker for
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from node.envelope import now_ms
@@ -40,6 +41,9 @@ FAILED_RECHECKS = 4
 MAX_DELEGATES = 3
 # Consecutive 404s on a pin the service accepted before the node sends it again.
 LOST_AFTER = 3
+# A worker with nothing to send asks the service this often whether it answers, so that status
+# says so on an idle node too (one cheap request; none while a bad token pauses the worker).
+PROBE_SECONDS = 30.0
 
 Origins = Callable[[], Awaitable[list[str]]]
 Connect = Callable[[str], Awaitable[None]]
@@ -123,19 +127,42 @@ class RemotePinner:
                 self._reschedule(pin, str(exc), backoff_ms(pin.attempts))
                 continue
             moved += 1
-            if self.state != "ok":
-                log.info("pinning service %s: %s → ok", self.url, self.state)
-            self.state, self.last_error = "ok", ""
+            self._answered()
         return moved
 
     def _fail_round(self, pin: RemotePin, exc: PinServiceError, state: str, wait_ms: int) -> None:
+        self._failing(exc, state, wait_ms)
+        self._reschedule(pin, str(exc), wait_ms)
+
+    def _failing(self, exc: PinServiceError, state: str, wait_ms: int) -> None:
         if self.state != state:
             level = logging.ERROR if state == "unauthorized" else logging.WARNING
             log.log(level, "pinning service %s: %s (%s); retrying later", self.url, state, exc)
         self.state, self.last_error = state, str(exc)[:300]
-        self._reschedule(pin, str(exc), wait_ms)
         if state == "unauthorized":
             self._paused_until = now_ms() + wait_ms
+
+    def _answered(self) -> None:
+        if self.state != "ok":
+            log.info("pinning service %s: %s → ok", self.url, self.state)
+        self.state, self.last_error = "ok", ""
+
+    async def probe_if_quiet(self) -> None:
+        """Ask the service whether it answers when nothing was sent for ``PROBE_SECONDS``
+        (and at start): ``state`` stays true on a node with nothing to pin."""
+        quiet = time.monotonic() - self.client.last_request_at
+        if self.client.last_request_at and quiet < PROBE_SECONDS:
+            return
+        if now_ms() < self._paused_until:
+            return
+        try:
+            await self.client.probe()
+        except PinServiceUnauthorized as exc:
+            self._failing(exc, "unauthorized", int(AUTH_PAUSE_SECONDS * 1000))
+        except PinServiceUnavailable as exc:
+            self._failing(exc, "unreachable", 0)
+        else:
+            self._answered()
 
     def _reschedule(self, pin: RemotePin, error: str, wait_ms: int) -> None:
         self.retries += 1
@@ -239,6 +266,7 @@ class RemotePinner:
             try:
                 if await self.run_once():
                     continue
+                await self.probe_if_quiet()
             except Exception:
                 log.exception("remote pins: unexpected error")
             await sleep_until_woken(self._wake, idle_seconds)

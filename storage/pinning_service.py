@@ -10,6 +10,7 @@ give the request up (``PinServiceRejected``). Cluster's caveats (its docs): the 
 the CID, and listings are not paginated, which is why nothing here lists.
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ import httpx
 CONNECT_TIMEOUT = 3.0
 CALL_TIMEOUT = 15.0
 STATUSES = ("queued", "pinning", "pinned", "failed")
+# The request id ``probe`` asks about: the CID of the empty block, which nobody pins by name.
+PROBE_ID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 
 
 class PinServiceError(Exception):
@@ -103,9 +106,11 @@ class PinningServiceClient:
             transport=transport,
         )
         self.requests = 0
+        self.last_request_at = 0.0  # time.monotonic() of the last request, 0 before the first
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self.requests += 1
+        self.last_request_at = time.monotonic()
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -153,6 +158,15 @@ class PinningServiceClient:
         try:
             await self._call("DELETE", f"/pins/{request_id}")
         except PinNotFound:
+            return
+
+    async def probe(self) -> None:
+        """One cheap authenticated request (the status of a pin nobody has): returns when the
+        service answers and takes the token (its 404, or any other refusal of that id),
+        raises ``PinServiceUnavailable`` or ``PinServiceUnauthorized`` otherwise."""
+        try:
+            await self._call("GET", f"/pins/{PROBE_ID}")
+        except PinServiceRejected:
             return
 
     async def aclose(self) -> None:

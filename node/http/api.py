@@ -255,7 +255,8 @@ async def get_message(request: Request) -> JSONResponse:
         raise ApiError(404, "not_found", f"no message {cid} on this node")
     body = stored.to_json()
     if services.remote_pins is not None:
-        body["remotePin"] = message_remote_pin(services, cid)
+        internals = bearer_token(request, services.settings.api_tokens) is not None
+        body["remotePin"] = message_remote_pin(services, cid, internals)
     return JSONResponse(body)
 
 

@@ -57,18 +57,22 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
     return status
 
 
-def message_remote_pin(services: NodeServices, cid: str) -> dict[str, Any] | None:
+def message_remote_pin(
+    services: NodeServices, cid: str, internals: bool = False
+) -> dict[str, Any] | None:
     """Where the service stands on one CID (None: not asked to pin it): ``status`` is
     ``waiting`` (not accepted by the service yet), ``queued``, ``pinning``, ``pinned``,
-    ``failed`` or ``unpinning``."""
+    ``failed`` or ``unpinning``. The service's URL and the last error, as in the status, only
+    for a caller holding an API token."""
     pinner = services.remote_pins
     pin = services.index.remote_pin_get(cid)
     if pinner is None or pin is None:
         return None
-    return {
-        "service": pinner.url,
+    remote: dict[str, Any] = {
         "status": pin.state,
         "requestId": pin.request_id or None,
         "attempts": pin.attempts,
-        "lastError": pin.last_error or None,
     }
+    if internals:
+        remote.update(service=pinner.url, lastError=pin.last_error or None)
+    return remote

@@ -11,6 +11,7 @@ import httpx
 from crypto import canonical_bytes
 from node.runtime.kubo import kubo_binary
 from tests.cluster.nodes import (
+    OPERATOR,
     PIN_TIMEOUT,
     manifest_pins,
     pin_service,
@@ -37,8 +38,13 @@ def test_posted_message_is_pinned_on_two_cluster_daemons_and_node_reports_pinned
     assert len(holders) == 2  # replication factor max 2 of 3 peers
     wait_until(lambda: remote_status(node, cid) == "pinned", PIN_TIMEOUT, 0.2, "pinned at service")
     assert ipfs_cluster.service_pin(cid).json()["status"] == "pinned"
-    remote = node.get(f"/api/messages/{cid}").json()["remotePin"]
+    operator = {"Authorization": f"Bearer {OPERATOR}"}
+    remote = node.get(f"/api/messages/{cid}", headers=operator).json()["remotePin"]
     assert remote["service"] == ipfs_cluster.peers[0].pinsvc_url and remote["requestId"]
+    # Where the service is, and what it last answered, are for token holders (as in status).
+    stranger = node.get(f"/api/messages/{cid}").json()["remotePin"]
+    assert "service" not in stranger and "lastError" not in stranger
+    assert stranger["status"] == "pinned" and stranger["requestId"] == remote["requestId"]
     status = wait_until(
         lambda: (s := pin_service(node))["backlog"] == 0 and s, PIN_TIMEOUT, 0.2, "empty backlog"
     )

@@ -10,7 +10,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from node.envelope import now_ms
-from node.remote_pins import AUTH_PAUSE_SECONDS, FAILED_RECHECKS, LOST_AFTER, RemotePinner
+from node.remote_pins import (
+    AUTH_PAUSE_SECONDS,
+    FAILED_RECHECKS,
+    LOST_AFTER,
+    PROBE_SECONDS,
+    RemotePinner,
+)
 from node.settings import Settings, SettingsError
 from storage.index import NEVER
 from storage.pinning_service import (
@@ -252,3 +258,24 @@ def test_pin_service_settings():
         Settings.from_env({"PIN_SERVICE_URL": "pins.example.org"})
     with pytest.raises(SettingsError):
         Settings.from_env({"PIN_SERVICE_REPLICAS": "maybe"})
+
+
+async def test_an_idle_worker_probes_the_service_so_its_state_is_known(service, index):
+    worker = pinner(index, service.client())
+    await worker.probe_if_quiet()
+    assert worker.state == "ok" and worker.requests == 1, "at start: one probe, answered 404"
+    await worker.probe_if_quiet()
+    assert worker.requests == 1, "not again before PROBE_SECONDS"
+
+    worker.client.last_request_at -= PROBE_SECONDS
+    service.replies.append((503, "down", {}))
+    await worker.probe_if_quiet()
+    assert worker.state == "unreachable" and "503" in worker.last_error
+
+    worker.client.last_request_at -= PROBE_SECONDS
+    service.replies.append((401, {"error": {"reason": "UNAUTHORIZED"}}, {}))
+    await worker.probe_if_quiet()
+    assert worker.state == "unauthorized"
+    worker.client.last_request_at -= PROBE_SECONDS
+    await worker.probe_if_quiet()
+    assert worker.requests == 3, "a paused worker does not probe either"
