@@ -1,6 +1,8 @@
 """The remote-pin backfill's rules on a real SQLite index and the real queue (the service is the
 in-process fake of test_remote_pins; the real cluster is in tests/cluster)."""
 
+import uuid
+
 import pytest
 
 from crypto import canonical_bytes, cid_for_bytes, parse_cid
@@ -17,7 +19,8 @@ PAGE_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
 
 def store(index, key, count: int, source: str = "local", pinned: bool = True) -> list[str]:
-    envelopes = [signed_envelope(key, f"{source} {i} {now_ms()}") for i in range(count)]
+    batch = uuid.uuid4().hex  # every call its own messages (the same ms gives the same ts)
+    envelopes = [signed_envelope(key, f"{source} {batch} {i}") for i in range(count)]
     cids = [str(cid_for_bytes(canonical_bytes(e))) for e in envelopes]
     index.add([NewMessage(c, e, source, now_ms()) for c, e in zip(cids, envelopes, strict=True)])
     for cid in cids if pinned else []:
