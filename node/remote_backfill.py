@@ -10,6 +10,10 @@ earlier walk reached. Requests are idempotent, so a step done twice costs nothin
 bounded twice: ``rate`` entries per second, and never more than ``max_backlog`` open entries
 in the queue (a node with 100k messages does not fill the queue, or the service, at once).
 
+When PIN_SERVICE_URL names another service than the last one the backfill ran for, every
+board starts over and each entry is sent again whatever the old service said (the new one
+has none of its pins); that pass is resumable too.
+
 Only messages pinned on our own daemon are offered (the service fetches them from it); the
 others are still on their way there, and the outbox (or the replicator) requests them when
 they are pinned.
@@ -34,6 +38,11 @@ ROOM_POLL_SECONDS = 1.0
 # Visits a board's page chain back to a page (excluded); returns the newest sealed page
 # (``HeadPublisher.walk_chain``).
 WalkChain = Callable[[str, Cid | None, Callable[[Cid], None]], Awaitable[Cid | None]]
+
+
+SERVICE_KEY = "remotepin:service"
+# Holds the service a resend pass (after a change of service) is for, until the pass ends.
+RESEND_KEY = "remotepin:resend"
 
 
 def messages_key(board: str) -> str:
@@ -68,14 +77,38 @@ class RemotePinBackfill:
         self.max_backlog = max_backlog
         self.requested = 0
         self.done = False
+        self._resend: bool | None = None  # known after the first step
 
     def room(self) -> int:
         """How many more entries the queue may take now."""
         return max(0, self.max_backlog - self.pinner.open_entries())
 
+    def _follow_service(self) -> bool:
+        """Whether this pass sends entries again: PIN_SERVICE_URL changed since the last
+        backfill (then every board starts over), or a pass for this service is unfinished."""
+        url = self.pinner.url
+        saved = self.index.meta_get(SERVICE_KEY)
+        if saved != url:
+            self.index.meta_set(SERVICE_KEY, url)
+            if saved:
+                log.warning("pinning service changed: everything is pinned again at %s", url)
+                for board in self.boards:
+                    self.index.meta_set(messages_key(board), "")
+                    self.index.meta_set(pages_key(board), "")
+                self.index.meta_set(RESEND_KEY, url)
+        return self.index.meta_get(RESEND_KEY) == url
+
+    def _queue(self, cid: str, kind: str) -> None:
+        if self._resend:
+            self.pinner.resend(cid, kind)
+        else:
+            self.pinner.request(cid, kind)
+
     async def step(self, limit: int) -> tuple[int, bool]:
         """Offer at most ``limit`` messages (and, at the end of each board, its pages);
         returns how many entries were requested and whether every board is complete."""
+        if self._resend is None:
+            self._resend = self._follow_service()
         requested = 0
         for board in self.boards:
             left = limit - requested
@@ -86,13 +119,16 @@ class RemotePinBackfill:
             if not complete:
                 return requested, False
             requested += await self._pages(board)
+        if self._resend:
+            self.index.meta_set(RESEND_KEY, "")
+            self._resend = False
         self.done = True
         return requested, True
 
     def _messages(self, board: str, limit: int) -> tuple[int, bool]:
         key = messages_key(board)
         try:
-            page = self.index.list_since(board, self.index.meta_get(key), limit)
+            page = self.index.list_since(board, self.index.meta_get(key) or None, limit)
         except InvalidCursor:
             # The index was reset under its meta (a restored backup): start the board over.
             log.warning("remote-pin backfill of %s: saved position unusable, starting over", board)
@@ -101,7 +137,7 @@ class RemotePinBackfill:
         for message in page.messages:
             local = message.source == "local"
             if message.pinned and (local or self.replicas):
-                self.pinner.request(message.cid, "message" if local else "replica")
+                self._queue(message.cid, "message" if local else "replica")
                 requested += 1
         if page.messages and page.next_cursor is not None:
             self.index.meta_set(key, page.next_cursor)
@@ -119,7 +155,7 @@ class RemotePinBackfill:
 
         def offer(cid: Cid) -> None:
             nonlocal offered
-            self.pinner.request(str(cid), "manifest")
+            self._queue(str(cid), "manifest")
             offered += 1
 
         sealed = await self.walk_chain(board, until, offer)

@@ -91,6 +91,12 @@ class RemotePinner:
         self.index.remote_pin_want(cid, kind, now_ms())
         self._wake.set()
 
+    def resend(self, cid: str, kind: str) -> None:
+        """Pin ``cid`` at the service even if an earlier one said pinned (that was another
+        service: PIN_SERVICE_URL changed)."""
+        self.index.remote_pin_resend(cid, kind, now_ms())
+        self._wake.set()
+
     def release(self, cid: str) -> None:
         """Remove ``cid``'s pin at the service (a superseded head page)."""
         self.index.remote_pin_release(cid, now_ms())

@@ -422,6 +422,10 @@ class DynamoMessageIndex:
             ExpressionAttributeValues={":unpinning": _s("unpinning")},
         )
 
+    def remote_pin_resend(self, cid: str, kind: str, at: int) -> None:
+        item = _remote_item(RemotePin(cid, kind, next_attempt_at=at, updated_at=at))
+        self._db.put_item(TableName=self.table, Item=item)
+
     def remote_pin_release(self, cid: str, at: int) -> None:
         key = {"pk": _s(f"remotepin#{cid}")}
         never_sent = {":waiting": _s("waiting"), ":none": _s("")}

@@ -177,6 +177,11 @@ class MessageIndex(Protocol):
         """Queue a remote pin of ``cid`` due at ``at`` (ms). Idempotent: a known pin keeps its
         state, except one being unpinned, which is wanted again (``waiting``)."""
 
+    def remote_pin_resend(self, cid: str, kind: str, at: int) -> None:
+        """Queue ``cid`` as never sent (``waiting``, no request id, due at ``at``), whatever
+        it was: PIN_SERVICE_URL now names another service, which has none of the old one's
+        pins."""
+
     def remote_pin_release(self, cid: str, at: int) -> None:
         """Queue the removal of ``cid``'s remote pin. One never sent to the service (waiting,
         no request id) is simply forgotten; an unknown CID is a no-op."""

@@ -250,6 +250,16 @@ class SqliteMessageIndex:
             (cid, kind, at, at),
         )
 
+    def remote_pin_resend(self, cid: str, kind: str, at: int) -> None:
+        self._write(
+            "INSERT INTO remote_pins (cid, kind, state, next_attempt_at, updated_at)"
+            " VALUES (?, ?, 'waiting', ?, ?) ON CONFLICT(cid) DO UPDATE SET kind = excluded.kind,"
+            " state = 'waiting', request_id = '', attempts = 0,"
+            " next_attempt_at = excluded.next_attempt_at, last_error = '',"
+            " updated_at = excluded.updated_at",
+            (cid, kind, at, at),
+        )
+
     def remote_pin_release(self, cid: str, at: int) -> None:
         with self._lock:
             self._db.execute(

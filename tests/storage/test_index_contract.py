@@ -333,6 +333,24 @@ def test_remote_pin_sent_again_is_unpinned_on_release(index):
     assert (released.state, released.request_id) == ("unpinning", "request-1")
 
 
+def test_remote_pin_resend_forgets_what_the_old_service_said(index):
+    pinned, fresh = message("at the old service").cid, message("never sent").cid
+    index.remote_pin_want(pinned, "message", 1_000)
+    done = RemotePin(pinned, "message", "pinned", "old-request", 3, NEVER, "", 1_500)
+    assert index.remote_pin_update(done, "waiting")
+    assert index.remote_pin_due(NEVER - 1, 10) == []
+    index.remote_pin_resend(pinned, "message", 2_000)
+    index.remote_pin_resend(fresh, "manifest", 2_000)
+    assert index.remote_pin_get(pinned) == RemotePin(
+        pinned, "message", "waiting", "", 0, 2_000, "", 2_000
+    )
+    assert index.remote_pin_get(fresh) == RemotePin(
+        fresh, "manifest", "waiting", "", 0, 2_000, "", 2_000
+    )
+    assert {p.cid for p in index.remote_pin_due(2_000, 10)} == {pinned, fresh}
+    assert index.remote_pin_counts() == {"waiting": 2}
+
+
 def test_cursor_ahead_of_the_board_is_refused(index):
     """A cursor from another node (further along than this one) would silently skip every
     message until this node caught up: it is refused, naming what to do instead."""

@@ -141,6 +141,37 @@ async def test_pages_are_offered_and_the_next_walk_stops_at_the_saved_sealed_pag
     assert chain.untils == [None, sealed]
 
 
+async def settle(worker) -> None:
+    """The worker sends what waits, then asks for the status (the fake pins at once)."""
+    await worker.run_once(ignore_backoff=True)
+    await worker.run_once(ignore_backoff=True)
+
+
+async def test_a_new_service_gets_everything_again_even_what_the_old_one_pinned(index, user_key):
+    cids = store(index, user_key, 3)
+    old_service, new_service, third = FakeService(), FakeService(), FakeService()
+    old = pinner(index, old_service.client(url="http://old"))
+    await backfill(index, old).step(100)
+    await settle(old)
+    assert set(old_service.pins) == set(cids)
+    assert all(index.remote_pin_get(c).state == "pinned" for c in cids)
+
+    new = pinner(index, new_service.client(url="http://new"))
+    assert await backfill(index, new).step(100) == (3, True)
+    assert all(index.remote_pin_get(c).state == "waiting" for c in cids)
+    await settle(new)
+    assert set(new_service.pins) == set(cids)
+    assert await backfill(index, new).step(100) == (0, True), "that pass is over"
+    assert all(index.remote_pin_get(c).state == "pinned" for c in cids)
+
+    # A pass for a third service, cut short by a restart, goes on sending again.
+    moved = pinner(index, third.client(url="http://third"))
+    assert await backfill(index, moved).step(1) == (1, False)
+    assert await backfill(index, moved).step(100) == (2, True)
+    await settle(moved)
+    assert set(third.pins) == set(cids)
+
+
 def test_pin_service_health_and_what_it_does_to_network_health():
     assert pin_service_health("ok", 3, 10) == "ok"
     assert pin_service_health("idle", 0, 10) == "idle"

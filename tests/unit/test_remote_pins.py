@@ -62,14 +62,14 @@ class FakeService:
             return Response(status_code=202)
         return JSONResponse(status_json(request_id, self.pins[request_id]))
 
-    def client(self, token: str | None = "t") -> PinningServiceClient:
+    def client(self, token: str | None = "t", url: str = "http://service") -> PinningServiceClient:
         app = Starlette(
             routes=[
                 Route("/pins", self.handle, methods=["POST"]),
                 Route("/pins/{rid}", self.handle, methods=["GET", "DELETE"]),
             ]
         )
-        return PinningServiceClient("http://service", token, transport=httpx.ASGITransport(app))
+        return PinningServiceClient(url, token, transport=httpx.ASGITransport(app))
 
 
 def status_json(cid: str, status: str) -> dict:
