@@ -11,6 +11,7 @@ hammering a service that is down). A bad token pauses the whole worker for
 """
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,9 @@ LOST_AFTER = 3
 # A worker with nothing to send asks the service this often whether it answers, so that status
 # says so on an idle node too (one cheap request; none while a bad token pauses the worker).
 PROBE_SECONDS = 30.0
+# Where a run without background loops (a scheduled Lambda run) leaves what it learnt of the
+# service, for the status of the containers that answer HTTP and never talk to it.
+STATE_KEY = "remotepin:state"
 
 Origins = Callable[[], Awaitable[list[str]]]
 Connect = Callable[[str], Awaitable[None]]
@@ -266,6 +270,24 @@ class RemotePinner:
             await self.connect(address)
         except Exception as exc:
             log.debug("delegate %s not dialled: %s", address, exc)
+
+    def save_state(self) -> None:
+        self.index.meta_set(STATE_KEY, json.dumps([self.state, self.last_error]))
+
+    def load_state(self) -> None:
+        saved = self.index.meta_get(STATE_KEY)
+        if saved:
+            self.state, self.last_error = json.loads(saved)
+
+    async def run_scheduled(self) -> int:
+        """A scheduled run's turn (no background loop): work the whole due queue once,
+        backoff ignored (the schedule is the retry clock), probe when there was nothing to
+        send, and leave the state for the other containers' status."""
+        moved = await self.run_once(ignore_backoff=True)
+        if not moved:
+            await self.probe_if_quiet()
+        self.save_state()
+        return moved
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         while True:

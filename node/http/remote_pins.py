@@ -36,6 +36,9 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
     pinner = services.remote_pins
     if pinner is None:
         return {"enabled": False}
+    if not services.running:
+        # Lambda: only the scheduled runs talk to the service; read what the last one saw.
+        pinner.load_state()
     counts = pinner.backlog()
     backlog = sum(counts.get(state, 0) for state in OPEN)
     limit = services.settings.pin_service_backlog_limit

@@ -65,7 +65,7 @@ async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dic
         result["remotePinsBackfilled"] = await services.remote_backfill.run_scheduled()
     if services.remote_pins is not None:
         # After the catch-up, so the pages it published are pinned at the service too.
-        result["remotePinsMoved"] = await services.remote_pins.run_once(ignore_backoff=True)
+        result["remotePinsMoved"] = await services.remote_pins.run_scheduled()
     return result
 
 

@@ -1,7 +1,9 @@
 """The Lambda deployment's remote pins on a real IPFS Cluster: ``handler.handler`` with
 STORE=dynamodb (moto over HTTP) and a real daemon. An HTTP invocation only queues the remote pin
 (in DynamoDB); the scheduled run sends it and follows it until the service says pinned. What a
-container without PIN_SERVICE_URL accepted is backfilled by the scheduled runs of one with it."""
+container without PIN_SERVICE_URL accepted is backfilled by the scheduled runs of one with it.
+The containers that answer HTTP never talk to the service: their status says what the last
+scheduled run found."""
 
 from tests.cluster.nodes import PIN_TIMEOUT
 from tests.serverless.conftest import TOKEN, call
@@ -62,6 +64,32 @@ def test_lambda_messages_end_pinned_in_the_cluster_through_scheduled_runs(
     fresh = load_handler()
     assert remote_pin(fresh, accepted)["status"] == "pinned"
     _, node_status = call(fresh, "GET", "/api/status")
-    # A new container has not talked to the service yet: idle, and health is not degraded.
-    assert node_status["pinService"]["health"] == "idle"
+    # What the last scheduled run saw of the service, for every container's status.
+    assert node_status["pinService"]["health"] == "ok"
     assert node_status["networkHealth"] == "isolated"
+
+
+def scheduled_then_status(load_handler) -> dict:
+    """A scheduled run in a new container, then the status another new container answers."""
+    load_handler().handler(scheduled_event(), LambdaContext(remaining_ms=12_000))
+    return call(load_handler(), "GET", "/api/status")[1]
+
+
+def test_lambda_status_is_degraded_while_the_scheduled_run_finds_the_service_down(
+    ipfs_cluster, lambda_env, load_handler, monkeypatch
+):
+    monkeypatch.setenv("PIN_SERVICE_URL", ipfs_cluster.peers[0].pinsvc_url)
+    monkeypatch.setenv("PIN_SERVICE_TOKEN", ipfs_cluster.token())
+    status = scheduled_then_status(load_handler)
+    assert status["pinService"]["health"] == "ok" and status["networkHealth"] == "isolated"
+    service = ipfs_cluster.peers[0]
+    service.stop_service()
+    try:
+        status = scheduled_then_status(load_handler)
+        assert status["pinService"]["health"] == "unreachable"
+        assert status["networkHealth"] == "degraded"
+    finally:
+        service.start()
+    status = scheduled_then_status(load_handler)
+    assert status["pinService"]["health"] == "ok" and status["networkHealth"] == "isolated"
+    ipfs_cluster.wait_whole()  # leave the shared cluster as it was found
