@@ -29,8 +29,8 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
     ``unauthorized`` (bad PIN_SERVICE_TOKEN: paused, not retried in a loop) or ``idle``
     (nothing sent yet); ``health``: ``state``, or ``backlog`` past ``backlogLimit`` (anything
     but ``ok``/``idle`` makes ``networkHealth`` ``degraded``); ``backlog``: entries not
-    settled yet; ``byState``: open entries per state (``failed`` included); ``backfill``: the
-    pins of what the node held before (``done``, ``requested`` in this process). The
+    settled yet; ``byState``: open entries per state (``failed`` included); ``backfill`` (serve
+    only): the pins of what the node held before (``done``, ``requested`` in this process). The
     service's URL and last error are internals, shown only to a caller holding an API token
     (as the daemon's address is)."""
     pinner = services.remote_pins
@@ -53,7 +53,8 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
         "requests": pinner.requests,
     }
     backfill = services.remote_backfill
-    if backfill is not None:
+    if backfill is not None and services.running:
+        # (On Lambda the scheduled runs backfill: their result says how much, not status.)
         status["backfill"] = {"done": backfill.done, "requested": backfill.requested}
     if internals:
         status.update(url=pinner.url, lastError=pinner.last_error or None)
