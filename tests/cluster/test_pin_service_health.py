@@ -23,6 +23,11 @@ def test_network_health_is_degraded_while_the_pin_service_is_down_and_recovers(
     ipfs_cluster, ipfs_daemon, node_factory, user_key
 ):
     node = start_node(node_factory, ipfs_daemon, ipfs_cluster)
+    # Nothing to pin yet: the start's probe alone tells the service answers.
+    probed = wait_until(
+        lambda: (s := pin_service(node))["state"] == "ok" and s, PIN_TIMEOUT, 0.2, "probe"
+    )
+    assert probed["requests"] == 1 and probed["backlog"] == 0
     cid, _ = post(node, user_key, "pinned while the service is up")
     wait_until(lambda: remote_status(node, cid) == "pinned", PIN_TIMEOUT, 0.2, "pinned")
     # A node without board peers is "isolated" at best: the service does not change that.
