@@ -17,7 +17,7 @@ from storage.index import encode_cursor
 from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope
 from tests.hardening.conftest import ON
-from tests.support.processes import NodeProcess
+from tests.support.processes import NodeProcess, wait_until
 
 KEY = NodeKey.generate()
 TOKEN = "strict-operator"
@@ -129,6 +129,24 @@ def test_status_shows_no_daemon_or_pin_service_address_to_strangers(node):
     assert stranger.json()["pinService"]["enabled"] and "url" not in stranger.json()["pinService"]
     operator = node.get("/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
     assert "api" in operator.json()["ipfs"] and "url" in operator.json()["pinService"]
+
+
+def test_a_message_shows_no_pin_service_address_to_strangers(node_factory, ipfs_daemon):
+    # A real daemon, so the message is pinned locally and queued for the pinning service.
+    service = f"http://pins:{SECRET}@127.0.0.1:{free_port()}"
+    env = {**ON, "API_TOKENS": TOKEN, "PIN_SERVICE_URL": service, "PIN_SERVICE_TOKEN": "t"}
+    pinning = node_factory(ipfs_daemon.api_multiaddr, env)
+    answer = pinning.post("/api/broadcast", json=signed_envelope(KEY, "where is it pinned?"))
+    assert answer.status_code == 200, answer.text
+    path = f"/api/messages/{answer.json()['cid']}"
+    stranger = wait_until(
+        lambda: (r := pinning.get(path)).json()["remotePin"] and r, 30, what="a remote pin"
+    )
+    assert stranger.json()["remotePin"]["status"] and SECRET not in stranger.text
+    assert not {"service", "lastError"} & set(stranger.json()["remotePin"])
+    operator = pinning.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert operator.json()["remotePin"]["service"] == service
+    assert "lastError" in operator.json()["remotePin"]
 
 
 # Pubsub: the same inputs are dropped, counted against the sender, and logged without a trace.
