@@ -15,12 +15,12 @@ before this one, newest first, so a node catching up learns ``SKIP_PAGES`` pages
 fetches them at once instead of one ``prev`` round trip at a time. Its first entry is ``prev``.
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import Cid, CryptoError, NodeKey, canonical_bytes, cid_for_bytes, parse_cid
 from crypto.keys import verify_signature
+from node import strict_json
 from node.envelope import HEX64, HEX128, InvalidMessage
 
 KIND = "onusone/head"
@@ -32,6 +32,12 @@ MAX_MANIFEST_BYTES = 250 * 1024
 # bytes that the next envelope (at most 64 KiB) did not fit. Anything smaller is a chain of
 # tiny pages that would cost a fetch per message: refused. The margin covers older budgets.
 SEALED_MIN_BYTES = 160 * 1024
+# A page holds envelopes two levels down (the page, its messages list): the same depth limit
+# as an envelope on its own, counted from the page.
+MAX_DEPTH = strict_json.MAX_DEPTH + 2
+# seq and ts stay within what every JSON reader holds exactly (2**53 - 1): a chain position
+# of 10**300 would be "pages pending" for ever.
+MAX_INTEGER = 2**53 - 1
 FIELDS = {"v", "kind", "board", "seq", "ts", "prev", "messages", "pubkey", "sig"}
 OPTIONAL = {"pages"}
 
@@ -87,15 +93,16 @@ def _bad(detail: str) -> InvalidMessage:
 
 
 def parse_manifest(data: bytes, cid: Cid, board: str) -> Manifest:
-    """Check the bytes against the CID they were fetched by, the shape, and the signature."""
+    """Check the bytes against the CID they were fetched by, the JSON (strictly, as what a
+    stranger sends: see ``node.strict_json``), the shape, and the signature."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise _bad(f"manifest is over {MAX_MANIFEST_BYTES} bytes")
     if cid_for_bytes(data).to_bytes() != cid.to_bytes():
         raise _bad("manifest bytes do not match its CID")
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise _bad("manifest is not JSON") from None
+        obj = strict_json.loads(data, MAX_DEPTH)
+    except strict_json.JsonRefused as exc:
+        raise _bad(f"manifest is not strict JSON ({exc.code}): {exc}") from None
     if (
         not isinstance(obj, dict)
         or not FIELDS <= set(obj) <= FIELDS | OPTIONAL
@@ -107,8 +114,10 @@ def parse_manifest(data: bytes, cid: Cid, board: str) -> Manifest:
     if obj["board"] != board:
         raise _bad("manifest is for another board")
     seq, ts = obj["seq"], obj["ts"]
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (seq, ts)):
-        raise _bad("seq and ts must be non-negative integers")
+    if not all(
+        isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_INTEGER for n in (seq, ts)
+    ):
+        raise _bad(f"seq and ts must be integers from 0 to {MAX_INTEGER}")
     if not isinstance(obj["messages"], list):
         raise _bad("messages must be a list")
     if len(obj["messages"]) > PAGE_MESSAGES:

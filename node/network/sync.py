@@ -20,6 +20,8 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -330,7 +332,8 @@ class HeadSyncer:
                     self.counters.unavailable_pages += expected is not None
                     raise
                 try:
-                    manifest = self._check(chain, gap, cid, expected, data)
+                    with peer_data():
+                        manifest = self._check(chain, gap, cid, expected, data)
                     if expected is not None and self._beyond_horizon(manifest):
                         chain.gaps.remove(gap)
                         self._save(chain)
@@ -407,7 +410,8 @@ class HeadSyncer:
         return bool(self.horizon_ms) and page.ts < now_ms() - self.horizon_ms
 
     async def _ingest(self, chain: Chain, page: Manifest) -> int:
-        verified = await self._verify_unknown(page.messages, chain.board)
+        with peer_data():
+            verified = await self._verify_unknown(page.messages, chain.board)
         self.peers.valid(chain.peer)
         offered = sum(self.ingest.offer(v, chain.peer, via="sync") for v in verified)
         self.ingest.flush(strict=True)
@@ -521,6 +525,19 @@ class HeadSyncer:
                 "pagesWalked": self._fetched.get(board, 0),
             }
         return result
+
+
+@contextmanager
+def peer_data() -> Iterator[None]:
+    """Around the checks of what a peer served: a failure no rule foresaw is a bad page too,
+    counted against the peer like any other (``_bad``), not a traceback and a silent retry."""
+    try:
+        yield
+    except (InvalidMessage, BadPage):
+        raise
+    except Exception as exc:
+        log.debug("sync: unexpected failure on a page", exc_info=True)
+        raise InvalidMessage("bad_manifest", f"unexpected {type(exc).__name__}: {exc}") from None
 
 
 def _verify(envelope: object, board: str) -> VerifiedEnvelope:

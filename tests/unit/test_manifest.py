@@ -93,3 +93,48 @@ def test_only_a_full_page_counts_as_sealed():
     full = [signed_envelope(KEY, f"m{i}") for i in range(PAGE_MESSAGES)]
     data = build_manifest(KEY, "general", 1, 1, None, full)
     assert parse_manifest(data, cid_for_bytes(data), "general").full
+
+
+def signed_page(**fields) -> dict:
+    """A valid page's fields with ``fields`` replaced, re-signed (as a hostile peer would)."""
+    body = json.loads(build_manifest(KEY, "general", 1, 1, None, [signed_envelope(KEY, "ok")]))
+    unsigned = {k: v for k, v in body.items() if k != "sig"} | fields
+    return {**unsigned, "sig": KEY.sign(canonical_bytes(unsigned))}
+
+
+def raw_page(**raw_fields: str) -> bytes:
+    """A signed page's text with fields replaced by raw JSON text (what json.dumps cannot
+    write: lone surrogates, 1e400, NaN, integers of thousands of digits)."""
+    text = json.dumps(signed_page(**{name: f"@{name}@" for name in raw_fields}))
+    for name, raw in raw_fields.items():
+        text = text.replace(f'"@{name}@"', raw)
+    return text.encode()
+
+
+HOSTILE_PAGES = {
+    "nested past the recursion limit": b"[" * 120_000 + b"]" * 120_000,
+    "nested objects": b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
+    "a signed page with messages nested 40 deep": canonical_bytes(
+        signed_page(messages=[json.loads("[" * 40 + "]" * 40)])
+    ),
+    "a lone surrogate in a message": raw_page(messages='["\\ud800"]'),
+    "a lone surrogate in a key": raw_page(messages='[{"\\udc00": 1}]'),
+    "a lone surrogate in the board": raw_page(board='"\\ud800"'),
+    "a number overflowing to infinity": raw_page(messages="[1e400]"),
+    "NaN": raw_page(ts="NaN"),
+    "an integer of 5000 digits": raw_page(seq="9" * 5000),
+    "a signed seq of 10**300": canonical_bytes(signed_page(seq=10**300)),
+    "a signed ts past 2**53": canonical_bytes(signed_page(ts=2**53)),
+    "invalid UTF-8": b'{"v": 1, "kind": "\xff\xfe"}',
+    "a page that is a list": b"[1, 2, 3]",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PAGES))
+def test_hostile_json_pages_are_bad_manifests_never_crashes(name):
+    assert refused(HOSTILE_PAGES[name]) == "bad_manifest"
+
+
+def test_an_honest_page_at_the_limits_still_parses():
+    data = canonical_bytes(signed_page(seq=2**53 - 1, ts=2**53 - 1))
+    assert parse_manifest(data, cid_for_bytes(data), "general").seq == 2**53 - 1
