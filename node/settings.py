@@ -91,6 +91,8 @@ class Limits:
     rate_reads: str = "20/second;600/minute"
     rate_peer: str = "100/second;3000/minute"
     rate_peer_author: str = "20/second;600/minute"
+    # Counted per window of the messages' ts (node/network/history_limit.py): an API token's.
+    rate_sync_author: str = "600/minute;20000/hour"
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     storage_budget_mb: float = 10_240.0
     min_free_disk_mb: float = 512.0
@@ -115,6 +117,7 @@ class Limits:
             rate_reads=_rate(env, "RATE_LIMIT_READS", d.rate_reads),
             rate_peer=_rate(env, "RATE_LIMIT_PEER", d.rate_peer),
             rate_peer_author=_rate(env, "RATE_LIMIT_PEER_AUTHOR", d.rate_peer_author),
+            rate_sync_author=_rate(env, "RATE_LIMIT_SYNC_AUTHOR", d.rate_sync_author),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             storage_budget_mb=_number(env, "STORAGE_BUDGET_MB", d.storage_budget_mb),
             min_free_disk_mb=_number(env, "MIN_FREE_DISK_MB", d.min_free_disk_mb),

@@ -1,4 +1,4 @@
-"""Strict JSON for what strangers send (HTTP bodies, pubsub announcements).
+"""Strict JSON for what strangers send (HTTP bodies, pubsub announcements, manifest pages).
 
 ``json.loads`` accepts more than a node can store or sign: a lone surrogate (``"\\ud800"`` is
 valid JSON text but not encodable as UTF-8), ``NaN``/``Infinity``, numbers such as ``1e400``

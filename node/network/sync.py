@@ -11,9 +11,11 @@ so a restart or the next Lambda run continues where this one stopped, refetching
 Bounds: ``CONCURRENCY`` steps at once and one per peer, so one slow peer holds one slot; a step
 has a total deadline; the queue of chains with work is bounded and drops new chains (counted)
 when full; pages are fetched at most ``SYNC_RATE`` a second. A bad page counts against the peer
-that announced the chain and ends that chain's walk; a page nobody serves (the peer may just be
-gone) leaves the chain pending, retried with backoff. Chains of peers in reputation cool-down
-are not walked.
+that announced the chain and ends that chain's walk, as does anything unforeseen in what the
+peer served (``peer_data``); an author's messages beyond ``RATE_LIMIT_SYNC_AUTHOR`` in one
+window of their timestamps are dropped and counted against the peer (``HistoryLimit``). A page
+nobody serves (the peer may just be gone) leaves the chain pending, retried with backoff.
+Chains of peers in reputation cool-down are not walked.
 """
 
 import asyncio
@@ -28,6 +30,7 @@ from typing import Any
 from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
 from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
 from node.network.frontier import META_PREFIX, Chain, Gap, meta_key
+from node.network.history_limit import HistoryLimit
 from node.network.ingest import Ingestor
 from node.network.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from node.network.peerbook import PeerBook
@@ -103,6 +106,7 @@ class HeadSyncer:
         horizon_days: float = 0.0,
         head_interval: float = 30.0,
         concurrency: int = CONCURRENCY,
+        history: HistoryLimit | None = None,
     ) -> None:
         self.ipfs = ipfs
         self.ingest = ingest
@@ -111,6 +115,7 @@ class HeadSyncer:
         self.depth = depth
         self.horizon_ms = int(horizon_days * 86_400_000)
         self.concurrency = concurrency
+        self.history = history
         self.counters = SyncCounters()
         self._rate = PageRate(rate)
         self._quiet_seconds = QUIET_INTERVALS * head_interval
@@ -413,7 +418,7 @@ class HeadSyncer:
         with peer_data():
             verified = await self._verify_unknown(page.messages, chain.board)
         self.peers.valid(chain.peer)
-        offered = sum(self.ingest.offer(v, chain.peer, via="sync") for v in verified)
+        offered = sum(self._offer(v, chain.peer) for v in verified)
         self.ingest.flush(strict=True)
         self.counters.pages_walked += 1
         self.counters.messages_new += offered
@@ -421,6 +426,19 @@ class HeadSyncer:
         self._recent.setdefault(chain.board, deque()).append((time.monotonic(), offered))
         self.rate(chain.board)  # drops what fell out of the window
         return offered
+
+    def _offer(self, verified: VerifiedEnvelope, peer: str) -> bool:
+        """Hand one envelope to ingest, within the author's share of history (``history``)."""
+        author, ts = verified.envelope["pubkey"], verified.envelope["ts"]
+        if self.history is not None and not self.history.allows(author, ts):
+            detail = "more messages of one author in one window of time than a node accepts"
+            self.ingest.invalid(peer, InvalidMessage("rate_limited", detail))
+            return False
+        if not self.ingest.offer(verified, peer, via="sync"):
+            return False
+        if self.history is not None:
+            self.history.record(author, ts)
+        return True
 
     def _bad(self, chain: Chain, exc: Exception) -> None:
         """The chain broke a rule: what was walked stays, the rest of it is not walked (until

@@ -12,6 +12,7 @@ from node.announcement import topic_for
 from node.events import MessageBus
 from node.network.bootstrap import BootstrapDialer
 from node.network.heads import HeadPublisher
+from node.network.history_limit import HistoryLimit
 from node.network.ingest import Ingestor
 from node.network.listener import PubsubListener
 from node.network.mesh import MeshDoctor
@@ -141,6 +142,7 @@ class NodeServices:
             rate=settings.sync_rate,
             horizon_days=settings.sync_horizon_days,
             head_interval=settings.head_interval,
+            history=HistoryLimit(settings.limits.rate_sync_author, settings.limits.rate_limits),
         )
         ingest.on_head = syncer.offer
         mesh = MeshDoctor(ipfs, settings.boards, settings.peers)
