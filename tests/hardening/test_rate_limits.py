@@ -32,7 +32,13 @@ def assert_rate_limited(response) -> None:
 def test_limits_are_on_by_default_and_bad_ones_refused():
     limits = Settings.from_env({}).limits
     assert limits.rate_limits and limits.rate_address and limits.rate_author
-    for env in ({"RATE_LIMIT_ADDRESS": "lots"}, {"RATE_LIMITS": "maybe"}, {"TRUSTED_PROXIES": "x"}):
+    assert limits.rate_sync_author == limits.rate_token  # the most an honest node lets in
+    for env in (
+        {"RATE_LIMIT_ADDRESS": "lots"},
+        {"RATE_LIMIT_SYNC_AUTHOR": "lots"},
+        {"RATE_LIMITS": "maybe"},
+        {"TRUSTED_PROXIES": "x"},
+    ):
         with pytest.raises(SettingsError):
             Settings.from_env(env)
 
