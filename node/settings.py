@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from node.ratelimit import parse_rates
+
 DEFAULT_IPFS_API = "/ip4/127.0.0.1/tcp/5001/http"
 BOARD_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
 
@@ -34,12 +36,10 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
 
 
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:
-    """A ``limits`` rate string such as ``30/minute;300/hour``, checked at start."""
-    from limits import parse_many
-
+    """A rate string such as ``30/minute;300/hour`` (``node.ratelimit``), checked at start."""
     value = env.get(name) or default
     try:
-        parse_many(value)
+        parse_rates(value)
     except ValueError:
         raise SettingsError(f"{name} must be like 30/minute;300/hour, got {value!r}") from None
     return value

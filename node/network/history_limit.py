@@ -15,17 +15,16 @@ Fixed windows (``ts // window``); the counts live in memory, per process, at mos
 
 from collections import OrderedDict
 
-from limits import parse_many
-
 from node.counters import RATE_LIMITED
+from node.ratelimit import parse_rates
 
 MAX_ENTRIES = 100_000
 
 
 class HistoryLimit:
     def __init__(self, rate: str, enabled: bool = True, max_entries: int = MAX_ENTRIES) -> None:
-        items = parse_many(rate) if enabled else []
-        self._windows = [(item.amount, item.get_expiry() * 1000) for item in items]
+        rates = parse_rates(rate) if enabled else []
+        self._windows = [(r.amount, r.seconds * 1000) for r in rates]
         self._counts: OrderedDict[tuple[str, int, int], int] = OrderedDict()
         self.max_entries = max_entries
 
