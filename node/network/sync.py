@@ -415,8 +415,7 @@ class HeadSyncer:
         return bool(self.horizon_ms) and page.ts < now_ms() - self.horizon_ms
 
     async def _ingest(self, chain: Chain, page: Manifest) -> int:
-        with peer_data():
-            verified = await self._verify_unknown(page.messages, chain.board)
+        verified = await self._verify_unknown(page.messages, chain.board)
         self.peers.valid(chain.peer)
         offered = sum(self._offer(v, chain.peer) for v in verified)
         self.ingest.flush(strict=True)
@@ -561,7 +560,8 @@ def peer_data() -> Iterator[None]:
 def _verify(envelope: object, board: str) -> VerifiedEnvelope:
     if not isinstance(envelope, dict):
         raise InvalidMessage("bad_manifest", "a manifest entry is not an envelope")
-    verified = verify(envelope, new_post=False)
+    with peer_data():
+        verified = verify(envelope, new_post=False)
     if envelope["board"] != board:
         raise InvalidMessage("bad_manifest", "a manifest entry is for another board")
     return verified
