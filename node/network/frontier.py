@@ -5,7 +5,9 @@ The chain is a line of pages, newest first. Every page between the newest head w
 chain's first page is either walked or inside a *gap*: a stretch from ``next`` (the oldest page
 not yet walked, the frontier) down to ``until`` (a page walked before, or the first page). A
 new head opens a gap from itself down to ``top`` (the newest sealed page walked), so only new
-pages are fetched; the chain is complete when it has no gaps and no head waiting.
+pages are fetched; the chain is complete when it has no gaps and no head waiting. Heads are
+ordered by their signed ``ts``: pubsub may deliver an older head after a newer one (gossip
+replays the last seconds' messages to a peer that just subscribed), and that one is ignored.
 """
 
 import json
@@ -41,6 +43,7 @@ class Chain:
     board: str
     pubkey: str | None = None
     head: str | None = None  # newest head walked: the same head announced again is skipped
+    head_ts: int = 0  # its signed ``ts``: an older head delivered late is not a rebuilt chain
     top: str | None = None  # newest sealed page walked: where the next head's walk stops
     top_seq: int = -1
     pending: str | None = None  # newest head announced and not walked yet
@@ -54,6 +57,10 @@ class Chain:
     @property
     def complete(self) -> bool:
         return self.pending is None and not self.gaps
+
+    def walking_head(self, cid: str) -> bool:
+        """A head whose walk is under way or waits for a retry (its page not fetched yet)."""
+        return any(gap.seq is None and gap.next == cid for gap in self.gaps)
 
     def pages_pending(self) -> tuple[int, bool]:
         """Pages known to be missing, and whether that count is exact (a head not fetched yet

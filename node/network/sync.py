@@ -146,7 +146,7 @@ class HeadSyncer:
         if chain is None:
             return
         cid = str(head)
-        if cid in (chain.head, chain.pending):
+        if cid in (chain.head, chain.pending) or chain.walking_head(cid):
             return
         chain.pending = cid
         self._enqueue(chain.key)
@@ -339,7 +339,9 @@ class HeadSyncer:
                 try:
                     with peer_data():
                         manifest = self._check(chain, gap, cid, expected, data)
-                    if expected is not None and self._beyond_horizon(manifest):
+                    if manifest is None or (
+                        expected is not None and self._beyond_horizon(manifest)
+                    ):
                         chain.gaps.remove(gap)
                         self._save(chain)
                         break
@@ -352,7 +354,7 @@ class HeadSyncer:
                 offered += new
                 if expected is None:
                     chain.head, chain.top = str(cid), str(manifest.prev) if manifest.prev else None
-                    chain.top_seq = manifest.seq - 1
+                    chain.head_ts, chain.top_seq = manifest.ts, manifest.seq - 1
                 if self._ends_gap(manifest, gap):
                     chain.gaps.remove(gap)
                     self._save(chain)
@@ -374,9 +376,18 @@ class HeadSyncer:
 
     def _check(
         self, chain: Chain, gap: Gap, cid: Cid, expected: int | None, data: bytes
-    ) -> Manifest:
+    ) -> Manifest | None:
+        """The page, if it keeps the chain's rules; None for a head older than the one walked
+        (its pages are walked or in a gap already)."""
         manifest = parse_manifest(data, cid, chain.board)
         if expected is None:
+            if (
+                manifest.pubkey == chain.pubkey
+                and manifest.ts < chain.head_ts
+                and manifest.seq <= chain.top_seq + 1
+            ):
+                log.debug("head %s of %s on %s is older than %s", cid, *chain.key, chain.head)
+                return None
             if chain.pubkey != manifest.pubkey or manifest.seq <= gap.until_seq:
                 # A new key, or a chain its author rebuilt: walk it whole.
                 chain.pubkey, chain.gaps[:] = manifest.pubkey, [gap]

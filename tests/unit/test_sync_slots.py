@@ -1,6 +1,8 @@
 """The syncer's bounds with an in-process page store standing in for the daemon: one slow peer
 holds one walk slot, not all of them; the queue of chains is bounded and counts what it drops;
-a step has a deadline and leaves the chain pending, its frontier saved; the history horizon."""
+a step has a deadline and leaves the chain pending, its frontier saved; the history horizon.
+And heads that come late or twice: pubsub may deliver an older head after a newer one, and a
+peer announces its head again while it is being walked; neither makes the node re-walk."""
 
 import asyncio
 import json
@@ -31,6 +33,8 @@ class PageStore:
     def __init__(self) -> None:
         self.blocks: dict[bytes, bytes] = {}
         self.slow: set[bytes] = set()
+        self.held: dict[bytes, asyncio.Event] = {}  # fetches that answer once the event is set
+        self.stalled = 0  # fetches of a slow or held CID that began
 
     def put(self, data: bytes) -> Cid:
         cid = cid_for_bytes(data)
@@ -39,7 +43,11 @@ class PageStore:
 
     async def cat(self, cid: Cid, timeout: float, max_bytes: int | None = None) -> bytes:
         if cid.to_bytes() in self.slow:
+            self.stalled += 1
             await asyncio.sleep(3600)
+        if cid.to_bytes() in self.held:
+            self.stalled += 1
+            await self.held[cid.to_bytes()].wait()
         if cid.to_bytes() not in self.blocks:
             raise IpfsError(f"{cid} not found")
         return self.blocks[cid.to_bytes()]
@@ -60,12 +68,34 @@ def setup(tmp_path):
 
 def chain(store: PageStore, board: str, pages: int) -> Cid:
     """A chain of full pages; returns its head."""
-    prev: list[Cid] = []
-    for seq in range(pages):
-        messages = [signed_envelope(AUTHOR, f"{seq}.{i}", board) for i in range(PAGE_MESSAGES)]
-        data = build_manifest(KEY, board, seq, 1, prev[0] if prev else None, messages, prev[:32])
-        prev.insert(0, store.put(data))
-    return prev[0]
+    return versions(store, board, [pages])[0]
+
+
+def versions(store: PageStore, board: str, sealed: list[int], key: NodeKey = KEY) -> list[Cid]:
+    """One author's chain as it grows: for each count in ``sealed``, a version with that many
+    full pages and an open head of three messages (none when it is the last version), written
+    at ts 1000, 2000, ...; the sealed pages are shared. Returns each version's head."""
+    pages: list[Cid] = []
+    content = [
+        [signed_envelope(AUTHOR, f"{s}.{i}", board) for i in range(PAGE_MESSAGES)]
+        for s in range(max(sealed))
+    ]
+    heads = []
+    for version, count in enumerate(sealed, start=1):
+        ts = 1000 * version
+        while len(pages) < count:
+            seq = len(pages)
+            data = build_manifest(
+                key, board, seq, ts, pages[0] if pages else None, content[seq], pages[:32]
+            )
+            pages.insert(0, store.put(data))
+        if version == len(sealed):
+            heads.append(pages[0])
+            break
+        open_page = content[count][:3]
+        data = build_manifest(key, board, count, ts, pages[0], open_page, pages[:32])
+        heads.append(store.put(data))
+    return heads
 
 
 async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
@@ -136,3 +166,63 @@ async def test_pages_older_than_the_horizon_are_not_walked(setup):
     assert await store_syncer.settle(5)
     assert index.count("general") == 3
     assert store_syncer.status(["general"])["general"]["pagesPending"] == 0
+
+
+async def wait_for(condition) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+def restarted(syncer: HeadSyncer, index: SqliteMessageIndex) -> HeadSyncer:
+    """A new syncer on the same index: the node after a restart."""
+    return HeadSyncer(syncer.ipfs, syncer.ingest, syncer.peers, index, depth=4, rate=1000.0)
+
+
+async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontier(setup):
+    store, syncer, index = setup
+    # The author's chain had 4 sealed pages and an open one (``older``); now 8 sealed pages.
+    older, newest = versions(store, "general", [4, 8])
+    page3 = json.loads(store.blocks[newest.to_bytes()])["pages"][3]
+    store.slow.add(parse_cid(page3).to_bytes())
+    syncer.offer(newest, "general", "peer")
+    await wait_for(lambda: syncer.counters.pages_walked == 4)
+    await syncer.settle(0.1)  # stopped while fetching page 3: pages 7 to 4 walked
+    store.slow.clear()
+
+    again = restarted(syncer, index)
+    again.resume()
+    again.offer(older, "general", "peer")  # the older head, delivered late
+    again.offer(newest, "general", "peer")
+    assert await again.settle(5)
+    assert index.count("general") == 8 * PAGE_MESSAGES
+    assert again.counters.pages_walked == 4  # pages 3 to 0, nothing twice
+    assert again.status(["general"])["general"]["caughtUp"]
+
+
+async def test_a_chain_its_author_rebuilt_is_walked_whole(setup):
+    store, syncer, index = setup
+    syncer.offer(chain(store, "general", 3), "general", "peer")
+    assert await syncer.settle(5)
+    # The author lost its chain and wrote a new one, later, from seq 0: fewer pages, other
+    # messages. Its head has a lower seq than the one walked, but a newer ts.
+    rebuilt = versions(store, "general", [1, 2])[-1]
+    syncer.resume()
+    syncer.offer(rebuilt, "general", "peer")
+    assert await syncer.settle(5)
+    assert syncer.counters.pages_walked == 3 + 2
+    assert index.count("general") == 5 * PAGE_MESSAGES
+
+
+async def test_a_head_announced_again_during_its_walk_is_walked_once(setup):
+    store, syncer, _ = setup
+    head = chain(store, "general", 3)
+    store.held[head.to_bytes()] = answer = asyncio.Event()
+    syncer.offer(head, "general", "peer")
+    await wait_for(lambda: store.stalled == 1)
+    syncer.offer(head, "general", "peer")  # its next announcement, while we fetch it
+    answer.set()
+    assert await syncer.settle(5)
+    assert syncer.counters.pages_walked == 3
