@@ -6,8 +6,9 @@ chain's first page is either walked or inside a *gap*: a stretch from ``next`` (
 not yet walked, the frontier) down to ``until`` (a page walked before, or the first page). A
 new head opens a gap from itself down to ``top`` (the newest sealed page walked), so only new
 pages are fetched; the chain is complete when it has no gaps and no head waiting. Heads are
-ordered by their signed ``ts``: pubsub may deliver an older head after a newer one (gossip
-replays the last seconds' messages to a peer that just subscribed), and that one is ignored.
+ordered by their signed ``ts``: pubsub may deliver an older head after a newer one (seen on
+js-ipfs: a head published just before a node subscribed reached it after the next one), and
+that one is ignored.
 """
 
 import json

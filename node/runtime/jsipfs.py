@@ -1,7 +1,8 @@
 """js-ipfs 0.66.1 (from ``jsipfs/``'s committed lock): the second implementation, and the local
 daemon where no Kubo is installed. It runs through ``jsipfs/daemon.js``: the stock daemon with
 preload off (by default js-ipfs posts every CID it adds or reads to public preload servers) and
-yamux added beside mplex, so that it can connect to Kubo (which dropped mplex)."""
+yamux added beside mplex, so that it can connect to Kubo (which dropped mplex), and pubsub seqnos
+that count up, so that Kubo does not ignore its messages (see the README's "Tested daemons")."""
 
 import shutil
 from pathlib import Path
