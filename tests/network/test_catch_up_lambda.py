@@ -11,13 +11,20 @@ from crypto import parse_cid
 from node.network.manifest import PAGE_MESSAGES
 from node.runtime.scheduled import catch_up
 from node.runtime.services import NodeServices
-from node.settings import Settings
+from node.settings import Limits, Settings
 from tests.support.history import history_envelopes, insert_history
 from tests.support.network import Network, start_network
 
 HISTORY = 2_000
-# 2 pages a second, 2 a step: the 8 pages take ~4 s of walking, more than one run gives.
-SETTINGS = {"sync_depth": 2, "sync_rate": 2.0, "head_interval": 1.0}
+# 2 pages a second, 2 a step: the 8 pages take ~4 s of walking, more than one run gives. No
+# rate limits, as for every node process of the tests (``UNLIMITED``): one author wrote the whole
+# history within a second, over the per-author limit on history taken in by sync.
+SETTINGS = {
+    "sync_depth": 2,
+    "sync_rate": 2.0,
+    "head_interval": 1.0,
+    "limits": Limits(rate_limits=False),
+}
 LISTEN_SECONDS = 1.5
 WALK_SECONDS = 1.0
 MAX_RUNS = 12
