@@ -18,7 +18,7 @@ def test_restarted_node_catches_up_long_before_the_head_interval(tmp_path, user_
         a, b = network.nodes["a"], network.nodes["b"]
         with offline(network, "b", "a") as away:
             posted = {post(a, user_key, f"while B slept #{i}").to_bytes() for i in range(15)}
-            away.restart()
+            away.restart(posted)
             started = time.monotonic()
             # With HEAD_INTERVAL=3600 A announces no head in this window unless B's hello asks.
             wait_until(

@@ -42,6 +42,8 @@ def post(node, key, content: str) -> Cid:
 
 # How long a line the daemon delivered to both subscriptions may take to reach the raw one.
 RAW_LAG_SECONDS = 10.0
+# How long the stopped node's daemon is given to hear the posts live before the restart.
+SETTLE_SECONDS = 10.0
 
 
 @dataclass
@@ -54,7 +56,14 @@ class Offline:
     lines: list[str]
     heard_before_restart: set[bytes] | None = None
 
-    def restart(self) -> None:
+    def restart(self, posted: set[bytes]) -> None:
+        """Start the node again once its daemon heard the posts live, or after
+        ``SETTLE_SECONDS``: a daemon that joined the board's mesh just now gets relayed posts
+        by gossip a heartbeat or more later (a post heard only after the restart cannot show
+        that sync brought it), and Kubo drops some for good (its seqno check)."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while not posted <= heard_messages(self.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.heard_before_restart = heard_messages(self.lines)
         self.node.start()
         wait_subscribed(self.node)
@@ -89,7 +98,7 @@ def offline(network: Network, name: str, neighbour: str) -> Iterator[Offline]:
             yield away
         finally:
             if away.heard_before_restart is None:
-                away.restart()
+                away.restart(set())
 
 
 def listed_sources(node: NodeProcess) -> dict[bytes, str]:
@@ -163,7 +172,7 @@ def test_stopped_node_catches_up_from_head_manifests(line_network, user_key):
     a, c = line_network.nodes["a"], line_network.nodes["c"]
     with offline(line_network, "c", "b") as away:
         posted = {post(a, user_key, f"while C was away #{i}").to_bytes() for i in range(20)}
-        away.restart()
+        away.restart(posted)
         started = time.monotonic()
         wait_until(lambda: posted <= message_cids(c), timeout=90, interval=0.2, what="C catch-up")
         print(f"\ncatch-up of 20 missed messages after restart: {time.monotonic() - started:.2f}s")
