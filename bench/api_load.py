@@ -11,7 +11,7 @@ from bench.broadcast import envelopes
 from bench.env import BenchEnv
 from bench.rows import Row, ratio
 from bench.wrk import run_wrk
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.support.processes import ROOT, wait_until
 
 

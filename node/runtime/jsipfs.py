@@ -7,7 +7,8 @@ that count up, so that Kubo does not ignore its messages (see the README's "Test
 import shutil
 from pathlib import Path
 
-from node.runtime.local_ipfs import JSIPFS, LocalDaemonError, LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import JSIPFS, LocalDaemonError, LocalIpfsDaemon
+from node.runtime.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 JSIPFS_BIN = ROOT / "jsipfs" / "node_modules" / ".bin" / "jsipfs"

@@ -14,7 +14,8 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from node.runtime.local_ipfs import KUBO, LocalDaemonError, LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import KUBO, LocalDaemonError, LocalIpfsDaemon
+from node.runtime.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS_FILE = ROOT / "scripts" / "versions.env"

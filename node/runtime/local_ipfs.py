@@ -10,14 +10,16 @@ one.
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
+from node.runtime.ports import address_in_use, free_port
+
 READY_TIMEOUT = 30.0
+START_ATTEMPTS = 3
 KUBO = "kubo"
 JSIPFS = "jsipfs"
 
@@ -26,18 +28,13 @@ class LocalDaemonError(RuntimeError):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LocalIpfsDaemon:
     """One daemon with its repo in ``repo_dir``.
 
     Ports are chosen once, at init, and written into the repo config, so a stopped daemon
-    restarts on the same API and swarm addresses (nodes and peers keep pointing at it).
-    Subclasses say how to create the repo and how to run the daemon.
+    restarts on the same API and swarm addresses (nodes and peers keep pointing at it); only a
+    start that fails because a port was taken moves the daemon to new ones. Subclasses say how
+    to create the repo and how to run the daemon.
     """
 
     kind = ""
@@ -98,18 +95,29 @@ class LocalIpfsDaemon:
             )
         (self.repo_dir / "api").unlink(missing_ok=True)
 
+    @property
+    def config_path(self) -> Path:
+        return self.repo_dir / "config"
+
     def init(self) -> None:
-        config_path = self.repo_dir / "config"
-        if not config_path.exists():
+        if not self.config_path.exists():
             self.repo_dir.parent.mkdir(parents=True, exist_ok=True)
             self._create_repo()
-            config = json.loads(config_path.read_text())
+            config = json.loads(self.config_path.read_text())
             self._safe_config(config)
-            config_path.write_text(json.dumps(config, indent=2))
-        config = json.loads(config_path.read_text())
+            self.config_path.write_text(json.dumps(config, indent=2))
+        config = json.loads(self.config_path.read_text())
         self.api_port = int(config["Addresses"]["API"].split("/")[4])
         self.swarm_port = int(config["Addresses"]["Swarm"][0].split("/")[4])
         self.peer_id = config["Identity"]["PeerID"]
+
+    def _move_ports(self) -> None:
+        """New API and swarm ports in the repo config, after a start found one taken."""
+        config = json.loads(self.config_path.read_text())
+        config["Addresses"]["API"] = f"/ip4/127.0.0.1/tcp/{free_port()}"
+        config["Addresses"]["Swarm"] = [f"/ip4/127.0.0.1/tcp/{free_port()}"]
+        self.config_path.write_text(json.dumps(config, indent=2))
+        self.init()
 
     def _run(self, argv: list[str]) -> None:
         result = subprocess.run(argv, env=self._env(), capture_output=True, timeout=60, check=False)
@@ -123,18 +131,32 @@ class LocalIpfsDaemon:
             return self
         if not self.api_port:
             self.init()
-        self._before_start()
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            self._daemon_argv(),
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self._wait_ready()
-        return self
+        attempts_left = START_ATTEMPTS
+        while True:
+            self._before_start()
+            log = open(self.log_path, "ab")
+            started_at = log.tell()
+            self.process = subprocess.Popen(
+                self._daemon_argv(),
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.close()
+            try:
+                self._wait_ready()
+                return self
+            except LocalDaemonError:
+                attempts_left -= 1
+                if not attempts_left or not address_in_use(self._log_since(started_at)):
+                    raise
+            self._move_ports()
+
+    def _log_since(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

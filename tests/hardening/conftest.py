@@ -10,7 +10,7 @@ from node.events import MessageBus
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex
 from tests.support.processes import NodeProcess

@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.support.processes import NodeProcess, wait_until
 
 EXAMPLES = 25

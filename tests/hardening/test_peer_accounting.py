@@ -6,7 +6,7 @@ from pathlib import Path
 
 from node.network.peerbook import PeerBook
 from node.network.replicator import REPLICAS_DROPPED, Replicator
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from storage.index import PeerStats
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex

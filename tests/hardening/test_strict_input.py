@@ -12,7 +12,7 @@ import websockets
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
 from node.announcement import message_announcement
 from node.network.reputation import reputation
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from storage.index import encode_cursor
 from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope

@@ -16,7 +16,8 @@ import websockets
 from playwright.sync_api import Locator, Page, expect
 
 from crypto import NodeKey
-from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import LocalIpfsDaemon
+from node.runtime.ports import free_port
 from tests.conftest import signed_envelope
 from tests.support.browser import local_chromium
 from tests.support.daemons import start_daemon

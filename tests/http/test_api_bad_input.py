@@ -6,7 +6,7 @@ import pytest
 
 from crypto import NodeKey, sign_envelope
 from node.envelope import now_ms
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.conftest import signed_envelope
 from tests.support.daemons import start_daemon
 from tests.support.processes import NodeProcess

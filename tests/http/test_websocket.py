@@ -14,7 +14,7 @@ import websockets
 from crypto import NodeKey
 from node.http.live import CLOSE_TOO_SLOW, HEARTBEAT_SECONDS, SEND_TIMEOUT, TOO_SLOW_REASON
 from node.http.live_hub import MAX_LIVE_CLIENTS, PAGE_SIZE
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.http.conftest import hello, next_event, post
 from tests.support.processes import wait_until
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.support.processes import ROOT, NodeProcess, clean_env, wait_until
 
 

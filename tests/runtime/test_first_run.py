@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from crypto import NodeKey, parse_cid
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.conftest import signed_envelope
 from tests.support.network import message_cids
 from tests.support.processes import ROOT, NodeProcess, ServerProcess, clean_env, wait_until
@@ -96,6 +96,11 @@ class ServeScript(ServerProcess):
         super().__init__(
             ["scripts/serve.sh"], port, log_path, clean_env({**env, "PORT": str(port)}), ROOT
         )
+
+    def _move_to(self, port: int) -> bool:
+        self.port = port
+        self.env["PORT"] = str(port)
+        return True
 
 
 def test_the_readme_multi_node_example_works_as_written(tmp_path):

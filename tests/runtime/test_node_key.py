@@ -10,7 +10,7 @@ import pytest
 
 from crypto import NodeKey
 from node.runtime.keys import KEY_FILE_NAME, load_node_key
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from node.settings import Settings, SettingsError
 from tests.support import moto as moto_support
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.serverless.conftest import TOKEN, call
 from tests.support.processes import ServerProcess
 

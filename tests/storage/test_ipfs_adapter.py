@@ -9,7 +9,7 @@ import time
 import pytest
 
 from crypto import cid_for_bytes
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.ipfs import IpfsClient
 from tests.support.local_http import serving

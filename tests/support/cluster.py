@@ -17,13 +17,15 @@ from pathlib import Path
 import httpx
 
 from node.runtime.kubo import cache_dir, pinned_version
-from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import KUBO, LocalIpfsDaemon
+from node.runtime.ports import address_in_use, free_port
 from tests.support import daemons
 from tests.support.processes import stop_group, wait_until
 
 USER = "onusone"
 READY_TIMEOUT = 60.0
 READY_LINE = b"** IPFS Cluster is READY **"
+START_ATTEMPTS = 3
 
 
 def cluster_binary(name: str) -> Path:
@@ -53,9 +55,13 @@ def _skip_space(text: str, at: int) -> int:
     return at
 
 
+class ClusterPeerExited(RuntimeError):
+    pass
+
+
 class ClusterPeer:
     """One cluster peer and its Kubo daemon; ports are chosen once, so a restarted peer comes
-    back on the same addresses."""
+    back on the same addresses (only a start that finds a port taken moves to new ones)."""
 
     def __init__(self, root: Path, index: int, secret: str, password: str) -> None:
         self.index = index
@@ -65,12 +71,17 @@ class ClusterPeer:
         self.secret = secret
         self.password = password
         self.process: subprocess.Popen[bytes] | None = None
+        self._pick_ports()
+        self.others: list[ClusterPeer] = []
+        self.replication = 1
+        self.peer_id = ""
+        self._log_start = 0
+
+    def _pick_ports(self) -> None:
         self.cluster_port = free_port()
         self.rest_port = free_port()
         self.pinsvc_port = free_port()
         self.proxy_port = free_port()
-        self.peer_id = ""
-        self._log_start = 0
 
     @property
     def multiaddr(self) -> str:
@@ -97,6 +108,11 @@ class ClusterPeer:
         self.peer_id = json.loads((self.dir / "identity.json").read_text())["id"]
 
     def configure(self, others: list["ClusterPeer"], replication: int) -> None:
+        self.others, self.replication = others, replication
+        self._write_config()
+
+    def _write_config(self) -> None:
+        others, replication = self.others, self.replication
         path = self.dir / "service.json"
         config = json.loads(path.read_text())
         cluster = config["cluster"]
@@ -138,6 +154,20 @@ class ClusterPeer:
         self.kubo.start()
         if self.running():
             return self
+        attempts_left = START_ATTEMPTS
+        while True:
+            self._spawn()
+            try:
+                wait_until(self._answers, READY_TIMEOUT, 0.2, f"cluster peer {self.index} ready")
+                return self
+            except ClusterPeerExited:
+                attempts_left -= 1
+                if not attempts_left or not address_in_use(self._log_since_start()):
+                    raise
+            self._pick_ports()
+            self._write_config()
+
+    def _spawn(self) -> None:
         log = open(self.log_path, "ab")
         self._log_start = log.tell()
         self.process = subprocess.Popen(
@@ -148,17 +178,18 @@ class ClusterPeer:
             env={**os.environ, "GOLOG_LOG_LEVEL": "info"},
         )
         log.close()
-        wait_until(self._answers, READY_TIMEOUT, 0.2, f"cluster peer {self.index} ready")
-        return self
+
+    def _log_since_start(self) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
 
     def _answers(self) -> bool:
         """Ready once the peer logs so: v1.1.0 crashes (nil RPC client) on an API request that
         arrives before its components are wired, so the APIs are not probed earlier."""
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"cluster peer {self.index} exited: {self.log()}")
-        with open(self.log_path, "rb") as log:
-            log.seek(self._log_start)
-            return READY_LINE in log.read()
+            raise ClusterPeerExited(f"cluster peer {self.index} exited: {self.log()}")
+        return READY_LINE in self._log_since_start()
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -228,9 +259,10 @@ class IpfsCluster:
         for peer in self.peers:
             peer.kubo.init()
             peer.init()
+        # Each peer is configured just before it starts, with the addresses the peers before
+        # it ended up on (a start that found a port taken moves to new ones).
         for peer in self.peers:
             peer.configure([p for p in self.peers if p is not peer], self.replication)
-        for peer in self.peers:
             peer.start()
         self.wait_whole()
         self.start_seconds = time.monotonic() - started

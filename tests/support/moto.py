@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.support.processes import ServerProcess
 
 
@@ -17,8 +17,15 @@ class MotoServer(ServerProcess):
 
     def __init__(self, log_path: Path) -> None:
         port = free_port()
-        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-        super().__init__(argv, port, log_path)
+        super().__init__(self._argv(port), port, log_path)
+
+    @staticmethod
+    def _argv(port: int) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+
+    def _move_to(self, port: int) -> bool:
+        self.port, self.argv = port, self._argv(port)
+        return True
 
     def aws_env(self) -> dict[str, str]:
         """What boto3 needs to use this server instead of AWS."""

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from node.runtime.local_ipfs import LocalIpfsDaemon, free_port
+from node.runtime.local_ipfs import LocalIpfsDaemon
+from node.runtime.ports import address_in_use, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a test process inherits from the developer's environment: enough to find programs (the
@@ -71,11 +72,19 @@ def stop_group(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -
         process.wait(timeout=5)
 
 
+class ServerExited(RuntimeError):
+    pass
+
+
 class ServerProcess:
     """A test server in its own process group on 127.0.0.1, ready once ``ready_path`` answers
-    (any HTTP status), stopped by its PID. It runs in ``clean_env(env)``."""
+    (any HTTP status), stopped by its PID. It runs in ``clean_env(env)``.
+
+    A subclass that says how to point its command at another port (``_move_to``) is started
+    again on a new port when its first bind finds the port taken."""
 
     ready_path = "/"
+    start_attempts = 3
 
     def __init__(
         self,
@@ -97,7 +106,25 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "ServerProcess":
+        attempts_left = self.start_attempts
+        while True:
+            log_start = self._spawn()
+            try:
+                return self._wait_ready(timeout)
+            except ServerExited:
+                attempts_left -= 1
+                output = self.log_path.read_bytes()[log_start:].decode(errors="replace")
+                if not attempts_left or not address_in_use(output) or not self._move_to(free_port()):
+                    raise
+
+    def _move_to(self, port: int) -> bool:
+        """Point the command at ``port``; False where this server cannot move."""
+        return False
+
+    def _spawn(self) -> int:
+        """Start the process; the offset in the log where its output begins."""
         log = open(self.log_path, "ab")
+        log_start = log.tell()
         self.process = subprocess.Popen(
             self.argv,
             cwd=self.cwd,
@@ -107,10 +134,14 @@ class ServerProcess:
             start_new_session=True,
         )
         log.close()
+        return log_start
+
+    def _wait_ready(self, timeout: float) -> "ServerProcess":
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
+                raise ServerExited(
                     f"{self.argv} exited with {self.process.returncode}: {self.log()}"
                 )
             try:
@@ -164,6 +195,11 @@ class NodeProcess(ServerProcess):
             cwd=ROOT,
         )
         self.data_dir = data_dir
+
+    def _move_to(self, port: int) -> bool:
+        self.port = port
+        self.env["PORT"] = str(port)
+        return True
 
     def start(self, timeout: float = 20.0) -> "NodeProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)

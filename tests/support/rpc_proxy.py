@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import httpx
 
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from tests.support.processes import ROOT, ServerProcess
 
 

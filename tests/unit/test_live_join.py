@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from crypto import NodeKey
 from node.envelope import VerifiedEnvelope, now_ms, verify
 from node.http.app import create_app
-from node.runtime.local_ipfs import free_port
+from node.runtime.ports import free_port
 from node.runtime.services import NodeServices
 from node.settings import Settings
 from storage.index import NewMessage, StoredMessage
