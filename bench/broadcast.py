@@ -9,8 +9,8 @@ from bench.env import BenchEnv
 from bench.load import run_concurrently
 from bench.rows import Row, ratio
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
-from node.announcement import message_announcement, topic_for
-from node.envelope import now_ms
+from node.protocol.announcement import message_announcement, topic_for
+from node.protocol.envelope import now_ms
 from storage.multibase import encode_u
 from tests.support.processes import wait_until
 

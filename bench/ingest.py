@@ -8,11 +8,11 @@ from bench.broadcast import envelopes
 from bench.env import BenchEnv
 from bench.rows import Row, ratio
 from crypto import canonical_bytes, cid_for_bytes, verify_envelope
-from node.announcement import message_announcement
-from node.events import MessageBus
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
+from node.protocol.announcement import message_announcement
+from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage
 from storage.sqlite_index import SqliteMessageIndex
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from node.ratelimit import parse_rates
+from node.guards.rate_limits import parse_rates
 
 DEFAULT_IPFS_API = "/ip4/127.0.0.1/tcp/5001/http"
 BOARD_PATTERN = re.compile(r"[a-z0-9-]{1,64}")
@@ -36,7 +36,8 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
 
 
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:
-    """A rate string such as ``30/minute;300/hour`` (``node.ratelimit``), checked at start."""
+    """A rate string such as ``30/minute;300/hour`` (``node.guards.rate_limits``), checked at
+    start."""
     value = env.get(name) or default
     try:
         parse_rates(value)
@@ -91,7 +92,7 @@ class Limits:
     rate_reads: str = "20/second;600/minute"
     rate_peer: str = "100/second;3000/minute"
     rate_peer_author: str = "20/second;600/minute"
-    # Counted per window of the messages' ts (node/network/history_limit.py): an API token's.
+    # Counted per window of the messages' ts (node/guards/history_limit.py): an API token's.
     rate_sync_author: str = "600/minute;20000/hour"
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     storage_budget_mb: float = 10_240.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crypto import NodeKey, sign_envelope
-from node.envelope import now_ms
+from node.protocol.envelope import now_ms
 from node.runtime.local_ipfs import LocalIpfsDaemon
 from tests.support import daemons
 from tests.support.processes import UNLIMITED, NodeProcess

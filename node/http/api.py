@@ -12,9 +12,15 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
-from node import client_ids
-from node.counters import POSTS
-from node.envelope import (
+from node.guards.rate_limits import RateLimited
+from node.guards.storage_budget import StorageFull
+from node.http.client_address import client_address
+from node.http.errors import ApiError, rate_limited
+from node.http.params import int_param
+from node.http.status import node_status
+from node.network.bootstrap import with_peer_id
+from node.network.reputation import reputation
+from node.protocol.envelope import (
     MAX_ENVELOPE_BYTES,
     InvalidMessage,
     check_served,
@@ -23,18 +29,12 @@ from node.envelope import (
     unsigned_from_plain,
     verify,
 )
-from node.http.client_address import client_address
-from node.http.errors import ApiError, rate_limited
-from node.http.params import int_param
-from node.http.remote_pins import message_remote_pin
-from node.http.status import node_status
-from node.network.bootstrap import with_peer_id
-from node.network.reputation import reputation
-from node.outbox import backoff_ms
-from node.pipeline import Delivery, delivery_json
-from node.ratelimit import RateLimited
+from node.publish import idempotency
+from node.publish.pipeline import Delivery, delivery_json
+from node.remote_pins.status import message_remote_pin
 from node.settings import BOARD_PATTERN
-from node.storage_budget import StorageFull
+from node.toolkit.counters import POSTS
+from node.toolkit.retry import backoff_ms
 from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
 
@@ -152,7 +152,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         else:
             signer = _require_token(request, services.settings.api_tokens)
             unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
-            earlier = client_ids.claimed(services.index, signer, plain, now)
+            earlier = idempotency.claimed(services.index, signer, plain, now)
             if earlier is not None:
                 return _retried(services, earlier)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
@@ -172,7 +172,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
     except IndexBusy as exc:
         raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
     if plain is not None:
-        client_ids.claim(services.index, signer, plain, cid, now)
+        idempotency.claim(services.index, signer, plain, cid, now)
     if not is_new:
         return _duplicate(services, cid)
     try:
@@ -195,14 +195,14 @@ def _duplicate(services: NodeServices, cid: str) -> JSONResponse:
     return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
 
 
-def _retried(services: NodeServices, earlier: client_ids.Claim) -> JSONResponse:
+def _retried(services: NodeServices, earlier: idempotency.Claim) -> JSONResponse:
     """A retry of a plain message this token already posted under the same ``id``."""
     if not earlier.same_body:
         raise ApiError(
             409,
             "id_reused",
             "this API token posted a different message with this id within the last"
-            f" {client_ids.WINDOW_MS // 3_600_000} h (it is {earlier.cid}); use a new id",
+            f" {idempotency.WINDOW_MS // 3_600_000} h (it is {earlier.cid}); use a new id",
         )
     return _duplicate(services, earlier.cid)
 

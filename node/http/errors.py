@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from node.ratelimit import RateLimited
+from node.guards.rate_limits import RateLimited
 
 _HTTP_CODES = {
     400: "bad_request",

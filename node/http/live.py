@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from node.envelope import now_ms
-from node.events import Subscription
+from node.guards.rate_limits import RateLimited
 from node.http.api import board_param, client_of, services_of
 from node.http.errors import ApiError, rate_limited
 from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
-from node.ratelimit import RateLimited
+from node.protocol.envelope import now_ms
+from node.toolkit.events import Subscription
 from storage.index import Page
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 imported here and this module only by ``create_app(..., metrics=True)``, so Lambda's cold start
 never pays for it.
 
-Counters are whatever ``node.counters`` holds (any module can define more); gauges are read
+Counters are whatever ``node.toolkit.counters`` holds (any module can define more); gauges are read
 from the running node at scrape time.
 """
 
@@ -17,9 +17,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from starlette.requests import Request
 from starlette.responses import Response
 
-from node.counters import REGISTRY
 from node.http.live_hub import live_hub
-from node.http.remote_pins import HEALTHY, pin_service_health
+from node.remote_pins.status import HEALTHY, pin_service_health
+from node.toolkit.counters import REGISTRY
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

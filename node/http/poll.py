@@ -8,10 +8,10 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from node.events import Subscription
 from node.http.api import board_param, client_of, messages_json, services_of
 from node.http.live_hub import live_hub, messages_after
 from node.http.params import seconds_param
+from node.toolkit.events import Subscription
 from storage.index import MessageIndex, Page
 
 DEFAULT_WAIT = 25.0

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from node.guards.rate_limits import RateLimited
 from node.http.client_address import client_address
 from node.http.errors import error_response, rate_limited
-from node.ratelimit import RateLimited
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices

@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from node import __version__
-from node.http.health import network_health
-from node.http.remote_pins import HEALTHY, pin_service_status
+from node.http.network_health import network_health
+from node.remote_pins.status import HEALTHY, pin_service_status
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices

@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from node.network.manifest import PAGE_MESSAGES
+from node.protocol.manifest import PAGE_MESSAGES
 
 META_PREFIX = "sync:"
 

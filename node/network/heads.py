@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import Cid, NodeKey, parse_cid
-from node.announcement import head_announcement, topic_for
-from node.envelope import InvalidMessage, now_ms
-from node.events import MessageBus
-from node.network.manifest import (
+from node.protocol.announcement import head_announcement, topic_for
+from node.protocol.envelope import InvalidMessage, now_ms
+from node.protocol.manifest import (
     MAX_MANIFEST_BYTES,
     PAGE_MESSAGES,
     SKIP_PAGES,
@@ -29,6 +28,7 @@ from node.network.manifest import (
     manifest_size,
     parse_manifest,
 )
+from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient

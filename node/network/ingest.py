@@ -13,15 +13,15 @@ from collections import Counter
 from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
-from node.announcement import parse_announcement
-from node.counters import PUBSUB_DROPS
-from node.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
-from node.events import MessageBus
+from node.guards.rate_limits import RateLimited, RateLimiter
+from node.guards.storage_budget import StorageBudget
 from node.network.droplog import DropLog
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
-from node.ratelimit import RateLimited, RateLimiter
-from node.storage_budget import StorageBudget
+from node.protocol.announcement import parse_announcement
+from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
+from node.toolkit.counters import PUBSUB_DROPS
+from node.toolkit.events import MessageBus
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
 

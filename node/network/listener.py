@@ -12,9 +12,9 @@ so that the others announce their heads now and it catches up at once.
 import asyncio
 import logging
 
-from node.announcement import hello_announcement, topic_for
 from node.network.ingest import Ingestor
-from node.outbox import backoff_ms
+from node.protocol.announcement import hello_announcement, topic_for
+from node.toolkit.retry import backoff_ms
 from storage.errors import IpfsError, PubsubDisabled
 from storage.ipfs import IpfsClient, PubsubMessage
 

@@ -16,9 +16,9 @@ import asyncio
 import logging
 import time
 
-from node.announcement import topic_for
 from node.network.bootstrap import peer_id_of
-from node.outbox import sleep_until_woken
+from node.protocol.announcement import topic_for
+from node.toolkit.retry import sleep_until_woken
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 

@@ -15,8 +15,8 @@ import logging
 import time
 from collections import OrderedDict
 
-from node.envelope import now_ms
 from node.network.reputation import far_below_others, reputation
+from node.protocol.envelope import now_ms
 from storage.index import MessageIndex, PeerStats
 
 log = logging.getLogger(__name__)

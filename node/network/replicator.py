@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
-from node.counters import counter
 from node.network.droplog import DropLog
-from node.outbox import backoff_ms
+from node.toolkit.counters import counter
+from node.toolkit.retry import backoff_ms
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient

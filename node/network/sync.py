@@ -2,7 +2,7 @@
 
 A head announcement opens a gap in that peer's chain (``node.network.frontier``); walks close
 gaps in steps of at most ``SYNC_DEPTH`` pages. Each step fetches up to ``WINDOW`` pages at once,
-learnt from the pages' skip lists (``node.network.manifest``; old pages without one give their
+learnt from the pages' skip lists (``node.protocol.manifest``; old pages without one give their
 ``prev`` only), checks every page (CID, signature, board, the chain's key, the expected
 sequence number, sealed pages full, skip lists that agree with each other), verifies the
 envelopes this node lacks, hands them to ingest and saves the chain's frontier after each page,
@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
-from node.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.guards.history_limit import HistoryLimit
 from node.network.frontier import META_PREFIX, Chain, Gap, meta_key
-from node.network.history_limit import HistoryLimit
 from node.network.ingest import Ingestor
-from node.network.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from node.network.peerbook import PeerBook
+from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
+from node.protocol.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from storage.errors import IpfsError
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient

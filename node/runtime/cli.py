@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from crypto import CryptoError, NodeKey, sign_envelope
-from node.envelope import now_ms
+from node.protocol.envelope import now_ms
 from node.runtime.logs import configure_logging
 from node.settings import Settings, SettingsError, log_settings
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import NodeKey
-from node.announcement import topic_for
-from node.events import MessageBus
+from node.guards.history_limit import HistoryLimit
+from node.guards.rate_limits import RateLimiter
+from node.guards.storage_budget import StorageBudget
 from node.network.bootstrap import BootstrapDialer
 from node.network.heads import HeadPublisher
-from node.network.history_limit import HistoryLimit
 from node.network.ingest import Ingestor
 from node.network.listener import PubsubListener
 from node.network.mesh import MeshDoctor
@@ -20,16 +20,16 @@ from node.network.monitor import DaemonMonitor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.network.sync import HeadSyncer
-from node.outbox import OutboxWorker
-from node.pipeline import BroadcastPipeline
-from node.ratelimit import RateLimiter
-from node.remote_backfill import RemotePinBackfill
-from node.remote_pins import RemotePinner
-from node.runtime.keys import load_node_key, pin_service_token
-from node.runtime.secrets import with_secrets
+from node.protocol.announcement import topic_for
+from node.publish.outbox import OutboxWorker
+from node.publish.pipeline import BroadcastPipeline
+from node.remote_pins.backfill import RemotePinBackfill
+from node.remote_pins.worker import RemotePinner
+from node.runtime.keys import load_node_key
+from node.runtime.secrets import pin_service_token, with_secrets
 from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Limits, Settings
-from node.storage_budget import StorageBudget
+from node.toolkit.events import MessageBus
 from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
 

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from node.outbox import backoff_ms
 from node.runtime.local_ipfs import LocalDaemonError, LocalIpfsDaemon
+from node.toolkit.retry import backoff_ms
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from node.events import MessageBus
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.runtime.ports import free_port
+from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex
 from tests.support.processes import NodeProcess

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from node.announcement import message_announcement, topic_for
+from node.protocol.announcement import message_announcement, topic_for
 from storage.ipfs import IpfsClient
 from tests.conftest import signed_envelope
 from tests.hardening.conftest import ON

@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from node.announcement import message_announcement
-from node.events import MessageBus
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
+from node.protocol.announcement import message_announcement
 from node.runtime.services import rate_limiter
 from node.settings import Limits, Settings, SettingsError
+from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage
 from storage.sqlite_index import SqliteMessageIndex
 from tests.conftest import signed_envelope

@@ -1,7 +1,7 @@
 """A node accepts, stores and pins only the boards in BOARDS, over HTTP and pubsub."""
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from node.announcement import message_announcement
+from node.protocol.announcement import message_announcement
 from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope
 

@@ -2,7 +2,7 @@
 /api/status, instead of failing when the disk fills; it keeps serving what it has."""
 
 from crypto import NodeKey
-from node.storage_budget import StorageBudget
+from node.guards.storage_budget import StorageBudget
 from tests.conftest import signed_envelope
 from tests.support.processes import wait_until
 

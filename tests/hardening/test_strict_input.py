@@ -10,8 +10,8 @@ import pytest
 import websockets
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
-from node.announcement import message_announcement
 from node.network.reputation import reputation
+from node.protocol.announcement import message_announcement
 from node.runtime.ports import free_port
 from storage.index import encode_cursor
 from storage.ipfs import PubsubMessage

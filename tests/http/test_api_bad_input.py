@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from crypto import NodeKey, sign_envelope
-from node.envelope import now_ms
+from node.protocol.envelope import now_ms
 from node.runtime.ports import free_port
 from tests.conftest import signed_envelope
 from tests.support.daemons import start_daemon

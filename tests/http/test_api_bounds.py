@@ -4,8 +4,8 @@ ahead (at most 1 hour old for a new post), on both sides of each bound."""
 import pytest
 
 from crypto import sign_envelope
-from node.envelope import MAX_FUTURE_SKEW_MS, MAX_POST_AGE_MS, now_ms
 from node.http.api import MAX_PAGE
+from node.protocol.envelope import MAX_FUTURE_SKEW_MS, MAX_POST_AGE_MS, now_ms
 from tests.conftest import signed_envelope
 
 MINUTE_MS = 60_000

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from crypto import canonical_bytes, cid_for_bytes
-from node.network.manifest import PAGE_MESSAGES
+from node.protocol.manifest import PAGE_MESSAGES
 from tests.support.history import history_envelopes, insert_history
 from tests.support.network import Network, message_cids, start_network, wait_subscribed
 from tests.support.processes import NodeProcess, wait_until

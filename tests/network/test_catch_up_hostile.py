@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from crypto import Cid, NodeKey, canonical_bytes, cid_for_bytes
-from node.announcement import head_announcement
-from node.network.manifest import SKIP_PAGES, build_manifest
 from node.network.sync import WINDOW
+from node.protocol.announcement import head_announcement
+from node.protocol.manifest import SKIP_PAGES, build_manifest
 from storage.ipfs import IpfsClient
 from tests.conftest import signed_envelope
 from tests.support.history import history_envelopes, insert_history

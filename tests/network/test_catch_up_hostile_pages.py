@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from crypto import Cid, NodeKey, canonical_bytes, cid_for_bytes
-from node.announcement import head_announcement, message_announcement
-from node.network.manifest import build_manifest
+from node.protocol.announcement import head_announcement, message_announcement
+from node.protocol.manifest import build_manifest
 from storage.ipfs import IpfsClient
 from tests.conftest import signed_envelope
 from tests.support.network import Network, message_cids, publish_raw, topic_peers, wait_subscribed

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from crypto import parse_cid
-from node.network.manifest import PAGE_MESSAGES
+from node.protocol.manifest import PAGE_MESSAGES
 from node.runtime.scheduled import catch_up
 from node.runtime.services import NodeServices
 from node.settings import Limits, Settings

@@ -2,10 +2,10 @@
 rewritten (old version unpinned), and the chain continued after a restart."""
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from node.envelope import now_ms
-from node.events import MessageBus
 from node.network.heads import HeadPublisher
-from node.network.manifest import PAGE_MESSAGES, parse_manifest
+from node.protocol.envelope import now_ms
+from node.protocol.manifest import PAGE_MESSAGES, parse_manifest
+from node.toolkit.events import MessageBus
 from storage.index import NewMessage
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex

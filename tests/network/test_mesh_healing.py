@@ -7,8 +7,8 @@ import contextlib
 
 import httpx
 
-from node.announcement import topic_for
 from node.network.mesh import MeshDoctor
+from node.protocol.announcement import topic_for
 from storage.ipfs import IpfsClient
 from tests.support.network import topic_peers
 from tests.support.processes import connect_daemons

@@ -7,9 +7,9 @@ import time
 import httpx
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, parse_cid
-from node.announcement import MAX_ANNOUNCEMENT_BYTES, message_announcement
-from node.envelope import now_ms
-from node.network.manifest import build_manifest
+from node.protocol.announcement import MAX_ANNOUNCEMENT_BYTES, message_announcement
+from node.protocol.envelope import now_ms
+from node.protocol.manifest import build_manifest
 from tests.conftest import signed_envelope
 from tests.support.network import (
     message_cids,

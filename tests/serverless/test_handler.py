@@ -5,7 +5,7 @@ import boto3
 import httpx
 
 from crypto import canonical_bytes, cid_for_bytes, parse_cid
-from node.outbox import BATCH
+from node.publish.outbox import BATCH
 from tests.conftest import signed_envelope
 from tests.serverless.conftest import TOKEN, call
 from tests.serverless.events import LambdaContext, scheduled_event

@@ -7,11 +7,11 @@ import asyncio
 from pathlib import Path
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
-from node.envelope import now_ms
-from node.events import MessageBus
 from node.network.heads import HeadPublisher
+from node.protocol.envelope import now_ms
 from node.runtime.keys import load_node_key
 from node.settings import Settings
+from node.toolkit.events import MessageBus
 from storage.index import NewMessage
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex

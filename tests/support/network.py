@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from crypto import parse_cid
-from node.announcement import parse_announcement, topic_for
+from node.protocol.announcement import parse_announcement, topic_for
 from node.runtime.local_ipfs import LocalIpfsDaemon
 from storage.multibase import decode_u
 from tests.support.daemons import new_daemon

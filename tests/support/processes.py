@@ -114,7 +114,11 @@ class ServerProcess:
             except ServerExited:
                 attempts_left -= 1
                 output = self.log_path.read_bytes()[log_start:].decode(errors="replace")
-                if not attempts_left or not address_in_use(output) or not self._move_to(free_port()):
+                if (
+                    not attempts_left
+                    or not address_in_use(output)
+                    or not self._move_to(free_port())
+                ):
                     raise
 
     def _move_to(self, port: int) -> bool:

@@ -5,10 +5,10 @@ keeps the message for another try (real SQLite index, in-process daemon)."""
 import pytest
 
 from crypto import NodeKey, cid_for_bytes
-from node.envelope import verify
-from node.events import MessageBus
 from node.network.replicator import Replicator
-from node.pipeline import BroadcastPipeline
+from node.protocol.envelope import verify
+from node.publish.pipeline import BroadcastPipeline
+from node.toolkit.events import MessageBus
 from storage.errors import IpfsError
 from storage.index import NewMessage
 from storage.sqlite_index import SqliteMessageIndex

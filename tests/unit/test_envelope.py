@@ -1,7 +1,7 @@
 import pytest
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
-from node.envelope import (
+from node.protocol.envelope import (
     MAX_CONTENT_BYTES,
     InvalidMessage,
     now_ms,

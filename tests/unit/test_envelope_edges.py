@@ -6,7 +6,8 @@ import time
 import pytest
 
 from crypto import NodeKey, canonical_bytes, sign_envelope
-from node.envelope import (
+from node.network.reputation import FAR_BELOW, IGNORE_BELOW, far_below_others, reputation
+from node.protocol.envelope import (
     MAX_AUTHOR_CHARS,
     MAX_CONTENT_BYTES,
     MAX_ENVELOPE_BYTES,
@@ -20,7 +21,6 @@ from node.envelope import (
     unsigned_from_plain,
     verify,
 )
-from node.network.reputation import FAR_BELOW, IGNORE_BELOW, far_below_others, reputation
 from storage.index import PeerStats
 from tests.conftest import signed_envelope
 

@@ -3,8 +3,8 @@ timestamps, so an honest backlog passes and a stranger's pages of one fresh auth
 the syncer, what is over it is dropped and counted against the peer that served it."""
 
 from crypto import NodeKey
-from node.network.history_limit import HistoryLimit
-from node.network.manifest import build_manifest
+from node.guards.history_limit import HistoryLimit
+from node.protocol.manifest import build_manifest
 from tests.conftest import signed_envelope
 from tests.unit.test_sync_slots import KEY, setup  # noqa: F401  (the syncer fixture)
 

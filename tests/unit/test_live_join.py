@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from crypto import NodeKey
-from node.envelope import VerifiedEnvelope, now_ms, verify
 from node.http.app import create_app
+from node.protocol.envelope import VerifiedEnvelope, now_ms, verify
 from node.runtime.ports import free_port
 from node.runtime.services import NodeServices
 from node.settings import Settings

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from node.envelope import InvalidMessage
 from node.network.heads import PAGE_BUDGET, OpenPage
-from node.network.manifest import (
+from node.protocol.envelope import InvalidMessage
+from node.protocol.manifest import (
     MAX_MANIFEST_BYTES,
     PAGE_MESSAGES,
     SKIP_PAGES,

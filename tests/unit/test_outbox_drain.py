@@ -3,7 +3,7 @@ daemon refuses chosen messages: the whole backlog, each entry once, inside the d
 
 import asyncio
 
-from node.outbox import BATCH, OutboxWorker
+from node.publish.outbox import BATCH, OutboxWorker
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import NewMessage
 from storage.sqlite_index import SqliteMessageIndex

@@ -1,10 +1,10 @@
-"""The node's own moving-window rate limiter (node/ratelimit.py): the ``limits`` notation, a
-moving window per key, several budgets counted all or none, a Retry-After from the oldest event
-in the window, and idle keys forgotten."""
+"""The node's own moving-window rate limiter (node/guards/rate_limits.py): the ``limits``
+notation, a moving window per key, several budgets counted all or none, a Retry-After from the
+oldest event in the window, and idle keys forgotten."""
 
 import pytest
 
-from node.ratelimit import Rate, RateLimited, RateLimiter, parse_rates
+from node.guards.rate_limits import Rate, RateLimited, RateLimiter, parse_rates
 
 
 class Clock:

@@ -6,10 +6,10 @@ import uuid
 import pytest
 
 from crypto import canonical_bytes, cid_for_bytes, parse_cid
-from node.envelope import now_ms
-from node.http.health import network_health
-from node.http.remote_pins import pin_service_health
-from node.remote_backfill import RemotePinBackfill, messages_key, pages_key
+from node.http.network_health import network_health
+from node.protocol.envelope import now_ms
+from node.remote_pins.backfill import RemotePinBackfill, messages_key, pages_key
+from node.remote_pins.status import pin_service_health
 from storage.index import NewMessage, encode_cursor
 from storage.sqlite_index import SqliteMessageIndex
 from tests.conftest import signed_envelope

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from node.envelope import now_ms
-from node.remote_pins import (
+from node.protocol.envelope import now_ms
+from node.remote_pins.worker import (
     AUTH_PAUSE_SECONDS,
     FAILED_RECHECKS,
     LOST_AFTER,

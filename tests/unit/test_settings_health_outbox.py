@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from node import outbox
-from node.http.health import network_health
-from node.outbox import BASE_DELAY_MS, MAX_DELAY_MS, backoff_ms
+from node.http.network_health import network_health
 from node.settings import DEFAULT_IPFS_API, Settings, SettingsError
+from node.toolkit import retry
+from node.toolkit.retry import BASE_DELAY_MS, MAX_DELAY_MS, backoff_ms
 from storage.ipfs import api_url, auth_header
 
 
@@ -85,9 +85,9 @@ def test_network_health_follows_observations():
 @pytest.mark.parametrize("attempts", range(0, 25))
 def test_backoff_doubles_per_attempt_with_full_jitter_up_to_the_cap(attempts, monkeypatch):
     delay = min(MAX_DELAY_MS, BASE_DELAY_MS * 2**attempts)
-    monkeypatch.setattr(outbox.random, "random", lambda: 0.0)
+    monkeypatch.setattr(retry.random, "random", lambda: 0.0)
     assert backoff_ms(attempts) == delay // 2
-    monkeypatch.setattr(outbox.random, "random", lambda: 0.999999)
+    monkeypatch.setattr(retry.random, "random", lambda: 0.999999)
     assert backoff_ms(attempts) == int(delay / 2 + 0.999999 * delay / 2)
     monkeypatch.undo()
     samples = {backoff_ms(attempts) for _ in range(50)}

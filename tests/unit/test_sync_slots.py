@@ -10,15 +10,15 @@ import json
 import pytest
 
 from crypto import Cid, NodeKey, cid_for_bytes, parse_cid
-from node.envelope import now_ms
-from node.events import MessageBus
 from node.network import sync
 from node.network.frontier import Chain, meta_key
 from node.network.ingest import Ingestor
-from node.network.manifest import PAGE_MESSAGES, build_manifest
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.network.sync import MAX_QUEUE, HeadSyncer
+from node.protocol.envelope import now_ms
+from node.protocol.manifest import PAGE_MESSAGES, build_manifest
+from node.toolkit.events import MessageBus
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 from storage.sqlite_index import SqliteMessageIndex

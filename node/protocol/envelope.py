@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, CryptoError, canonical_bytes, cid_for_bytes, parse_cid, verify_envelope
-from node import strict_json
+from node.protocol import strict_json
 from node.settings import BOARD_PATTERN
 
 MAX_CONTENT_BYTES = 16 * 1024

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, CryptoError, parse_cid
-from node import strict_json
-from node.envelope import InvalidMessage
+from node.protocol import strict_json
+from node.protocol.envelope import InvalidMessage
 
 MAX_ANNOUNCEMENT_BYTES = 96 * 1024
 KINDS = {"message", "head", "hello"}

@@ -16,8 +16,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from node.envelope import now_ms
-from node.outbox import backoff_ms, sleep_until_woken
+from node.protocol.envelope import now_ms
+from node.toolkit.retry import backoff_ms, sleep_until_woken
 from storage.index import NEVER, MessageIndex, RemotePin
 from storage.pinning_service import (
     PinningServiceClient,

@@ -20,8 +20,8 @@ from typing import Any
 
 from crypto import Cid, CryptoError, NodeKey, canonical_bytes, cid_for_bytes, parse_cid
 from crypto.keys import verify_signature
-from node import strict_json
-from node.envelope import HEX64, HEX128, InvalidMessage
+from node.protocol import strict_json
+from node.protocol.envelope import HEX64, HEX128, InvalidMessage
 
 KIND = "onusone/head"
 PAGE_MESSAGES = 256
@@ -94,7 +94,7 @@ def _bad(detail: str) -> InvalidMessage:
 
 def parse_manifest(data: bytes, cid: Cid, board: str) -> Manifest:
     """Check the bytes against the CID they were fetched by, the JSON (strictly, as what a
-    stranger sends: see ``node.strict_json``), the shape, and the signature."""
+    stranger sends: see ``node.protocol.strict_json``), the shape, and the signature."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise _bad(f"manifest is over {MAX_MANIFEST_BYTES} bytes")
     if cid_for_bytes(data).to_bytes() != cid.to_bytes():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from node.remote_pins import OPEN
+from node.remote_pins.worker import OPEN
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices

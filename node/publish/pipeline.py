@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, canonical_bytes, parse_cid
-from node.announcement import message_announcement, topic_for
-from node.envelope import VerifiedEnvelope, now_ms
-from node.events import MessageBus
+from node.protocol.announcement import message_announcement, topic_for
+from node.protocol.envelope import VerifiedEnvelope, now_ms
+from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import IpfsClient

@@ -15,8 +15,8 @@ Fixed windows (``ts // window``); the counts live in memory, per process, at mos
 
 from collections import OrderedDict
 
-from node.counters import RATE_LIMITED
-from node.ratelimit import parse_rates
+from node.guards.rate_limits import parse_rates
+from node.toolkit.counters import RATE_LIMITED
 
 MAX_ENTRIES = 100_000
 

@@ -2,36 +2,18 @@
 
 import asyncio
 import logging
-import random
 
-from node.envelope import now_ms
-from node.pipeline import BroadcastPipeline
+from node.protocol.envelope import now_ms
+from node.publish.pipeline import BroadcastPipeline
+from node.toolkit.retry import backoff_ms, sleep_until_woken
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import OutboxItem
 
 log = logging.getLogger(__name__)
 
-BASE_DELAY_MS = 500
-MAX_DELAY_MS = 10_000
 BATCH = 64
 # A due time later than any entry's: ``drain`` takes every entry, whatever its backoff.
 EVERYTHING = 2**62
-
-
-async def sleep_until_woken(wake: asyncio.Event, seconds: float) -> None:
-    """The idle step of a retry loop: at most ``seconds``, less when ``wake`` is set (the
-    daemon or service came back); the event is cleared for the next round."""
-    wake.clear()
-    try:
-        await asyncio.wait_for(wake.wait(), seconds)
-    except TimeoutError:
-        pass
-
-
-def backoff_ms(attempts: int) -> int:
-    """Exponential backoff with full jitter in [delay/2, delay]."""
-    delay = min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** min(attempts, 20))
-    return int(delay / 2 + random.random() * delay / 2)
 
 
 class OutboxWorker:

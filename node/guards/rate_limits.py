@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from node.counters import RATE_LIMITED
+from node.toolkit.counters import RATE_LIMITED
 
 UNITS = {
     "second": 1,

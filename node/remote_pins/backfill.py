@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crypto import Cid, CryptoError, parse_cid
-from node.remote_pins import RemotePinner
+from node.remote_pins.worker import RemotePinner
 from storage.errors import InvalidCursor
 from storage.index import MessageIndex
 
