@@ -100,8 +100,10 @@ class Limits:
     live_clients: int = 200
     live_clients_per_address: int = 20
     max_connections: int = 500
+    max_connections_per_address: int = 50
     header_timeout: float = 10.0
     body_timeout: float = 10.0
+    write_timeout: float = 30.0
     poll_max_wait: float = 30.0
     peer_table: int = 1_000
     replication_queue: int = 10_000
@@ -127,8 +129,12 @@ class Limits:
                 _number(env, "LIVE_CLIENTS_PER_ADDRESS", d.live_clients_per_address, 1)
             ),
             max_connections=int(_number(env, "MAX_CONNECTIONS", d.max_connections, 1)),
+            max_connections_per_address=int(
+                _number(env, "MAX_CONNECTIONS_PER_ADDRESS", d.max_connections_per_address, 1)
+            ),
             header_timeout=_number(env, "HEADER_TIMEOUT", d.header_timeout, 0.1),
             body_timeout=_number(env, "BODY_TIMEOUT", d.body_timeout, 0.1),
+            write_timeout=_number(env, "WRITE_TIMEOUT", d.write_timeout, 0.1),
             # API Gateway ends a request at 29 s, and each waiting poll holds a whole Lambda.
             poll_max_wait=_number(env, "POLL_MAX_WAIT", 5.0 if on_lambda else d.poll_max_wait),
             peer_table=int(_number(env, "PEER_TABLE_MAX", d.peer_table, 1)),

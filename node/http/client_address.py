@@ -32,6 +32,15 @@ def _key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
 
 
+def peer_key(host: str, proxies: Sequence[Network]) -> str | None:
+    """What a TCP peer's connections count against (its address, IPv6 per /64); None for a
+    trusted proxy, whose connections carry many clients."""
+    peer = _parse(host)
+    if peer is None or (proxies and _trusted(peer, proxies)):
+        return None
+    return _key(peer)
+
+
 def client_address(conn: HTTPConnection, proxies: Sequence[Network]) -> str:
     peer = _parse(conn.client.host) if conn.client and conn.client.host else None
     if peer is None:

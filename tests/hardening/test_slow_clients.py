@@ -1,15 +1,18 @@
-"""Fair slots and timeouts: a connection that does not send its request head or body in time
-is closed, open connections are capped (503), and long-poll and WebSocket clients are capped
-per address below the global cap."""
+"""Fair slots and timeouts: a connection that does not send its request head or body in time,
+or does not read its answer, is closed; open connections are capped (503), in all and per
+address; and long-poll and WebSocket clients are capped per address below the global cap."""
 
 import asyncio
 import json
 import socket
 import time
 
+import httpx
 import pytest
 import websockets
 
+from crypto import NodeKey
+from tests.conftest import signed_envelope
 from tests.hardening.conftest import from_address
 from tests.support.processes import wait_until
 
@@ -116,3 +119,61 @@ async def test_websockets_are_capped_per_address(offline_factory):
     finally:
         await first.close()
         await second.close()
+
+
+def test_one_address_cannot_take_every_connection(offline_factory):
+    """One address holding connections (unused, or with answers it never reads) keeps only its
+    share: a client on another address is still served."""
+    node = offline_factory(
+        {"MAX_CONNECTIONS": "20", "MAX_CONNECTIONS_PER_ADDRESS": "5", "HEADER_TIMEOUT": "30"}
+    )
+    held = [
+        socket.create_connection(
+            ("127.0.0.1", node.port), timeout=10, source_address=("127.0.7.1", 0)
+        )
+        for _ in range(20)
+    ]
+    try:
+        refused = held[-1].recv(4096)
+        assert refused.startswith(b"HTTP/1.1 503") and b"share" in refused, refused
+        with from_address(node, "127.0.7.2") as other:
+            assert other.get("/health").status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def stalled_reader(port: int, address: str, path: str, times: int) -> socket.socket:
+    """A client that asks for ``path`` ``times`` times in a row (pipelined) and then never
+    reads the answers."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.bind((address, 0))
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * times)
+    return sock
+
+
+def test_a_client_that_stops_reading_its_answer_loses_its_connection(offline_factory):
+    """Answers of about 3 MB each, more than the kernel's socket buffers hold, stall; after
+    WRITE_TIMEOUT with no progress the node drops the connection, which frees the node's only
+    slot."""
+    node = offline_factory(
+        {"RATE_LIMITS": "off", "WRITE_TIMEOUT": "1", "MAX_CONNECTIONS": "1", "HEADER_TIMEOUT": "60"}
+    )
+    key = NodeKey.generate()
+    with httpx.Client(base_url=node.url, timeout=30) as client:
+        for n in range(200):
+            envelope = signed_envelope(key, f"{n:05d}" + "x" * 15_000)
+            assert client.post("/api/broadcast", json=envelope).status_code == 202
+    path = "/api/messages?limit=200"
+    stalled = stalled_reader(node.port, "127.0.7.3", path, times=4)
+    try:
+
+        def served() -> bool:
+            with from_address(node, "127.0.7.4") as again:
+                return again.get("/health").status_code == 200
+
+        wait_until(served, 15, 0.5, "the stalled connection to be closed")
+    finally:
+        stalled.close()
