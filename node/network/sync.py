@@ -456,7 +456,6 @@ class HeadSyncer:
         error = exc if isinstance(exc, InvalidMessage) else InvalidMessage("bad_manifest", str(exc))
         self.counters.bad_pages += 1
         self.ingest.invalid(chain.peer, error)
-        chain.failure = f"{error.code}: {error.detail}"
         chain.gaps.clear()
         self._save(chain)
 
