@@ -49,7 +49,6 @@ class Chain:
     top_seq: int = -1
     pending: str | None = None  # newest head announced and not walked yet
     gaps: list[Gap] = field(default_factory=list)
-    failure: str | None = None  # why the last walk of this chain ended early
 
     @property
     def key(self) -> tuple[str, str]:
@@ -81,5 +80,6 @@ class Chain:
     @classmethod
     def from_json(cls, text: str) -> "Chain":
         data: dict[str, Any] = json.loads(text)
+        data.pop("failure", None)  # saved by earlier releases, never read
         gaps = [Gap(**gap) for gap in data.pop("gaps", [])]
         return cls(**data, gaps=gaps)

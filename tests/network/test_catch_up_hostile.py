@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from crypto import Cid, NodeKey, canonical_bytes, cid_for_bytes
-from node.network.sync import WINDOW
+from node.network.chain_walker import WINDOW
 from node.protocol.announcement import head_announcement
 from node.protocol.manifest import SKIP_PAGES, build_manifest
 from storage.ipfs import IpfsClient

@@ -6,7 +6,7 @@ from crypto import NodeKey
 from node.guards.history_limit import HistoryLimit
 from node.protocol.manifest import build_manifest
 from tests.conftest import signed_envelope
-from tests.unit.test_sync_slots import KEY, setup  # noqa: F401  (the syncer fixture)
+from tests.unit.test_sync_slots import KEY, another, setup  # noqa: F401  (the syncer fixture)
 
 MINUTE = 60_000
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % (60 * MINUTE)
@@ -46,7 +46,7 @@ def test_memory_is_bounded():
 
 async def test_sync_drops_an_authors_messages_over_the_limit_and_counts_them(setup):  # noqa: F811
     store, syncer, index = setup
-    syncer.history = HistoryLimit("10/minute")
+    syncer = another(store, syncer, index, history=HistoryLimit("10/minute"))
     fresh, other = NodeKey.generate(), NodeKey.generate()
     packed = [signed_envelope(fresh, f"packed {i}", ts=T0 + i) for i in range(30)]
     later = [signed_envelope(fresh, f"later {i}", ts=T0 + MINUTE + i) for i in range(3)]

@@ -10,12 +10,13 @@ import json
 import pytest
 
 from crypto import Cid, NodeKey, cid_for_bytes, parse_cid
-from node.network import sync
+from node.network import walk_scheduler
 from node.network.frontier import Chain, meta_key
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
-from node.network.sync import MAX_QUEUE, HeadSyncer
+from node.network.sync import HeadSyncer
+from node.network.walk_scheduler import MAX_QUEUE
 from node.protocol.envelope import now_ms
 from node.protocol.manifest import PAGE_MESSAGES, build_manifest
 from node.toolkit.events import MessageBus
@@ -64,6 +65,15 @@ def setup(tmp_path):
     syncer = HeadSyncer(store, ingest, peers, index, depth=4, rate=1000.0)  # type: ignore[arg-type]
     yield store, syncer, index
     index.close()
+
+
+def another(
+    store: PageStore, syncer: HeadSyncer, index: SqliteMessageIndex, **options
+) -> HeadSyncer:
+    """A new syncer on the same store, ingest and index: the node after a restart, or one with
+    other ``options``."""
+    options = {"depth": 4, "rate": 1000.0} | options
+    return HeadSyncer(store, syncer.ingest, syncer.peers, index, **options)  # type: ignore[arg-type]
 
 
 def chain(store: PageStore, board: str, pages: int) -> Cid:
@@ -117,8 +127,8 @@ async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
 
 
 async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
-    store, syncer, _ = setup
-    syncer.concurrency = 0  # nothing starts: every chain waits in the queue
+    store, syncer, index = setup
+    syncer = another(store, syncer, index, concurrency=0)  # nothing starts: every chain waits
     for n in range(MAX_QUEUE + 10):
         syncer.offer(store.put(f"head {n}".encode()), "general", f"peer-{n}")
     assert syncer.queued() == MAX_QUEUE
@@ -130,7 +140,7 @@ async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
 
 async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
     store, syncer, index = setup
-    monkeypatch.setattr(sync, "WALK_DEADLINE", 0.3)
+    monkeypatch.setattr(walk_scheduler, "WALK_DEADLINE", 0.3)
     head = chain(store, "general", 3)
     second = json.loads(store.blocks[head.to_bytes()])["prev"]
     store.slow.add(parse_cid(second).to_bytes())
@@ -149,15 +159,7 @@ async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
 
 async def test_pages_older_than_the_horizon_are_not_walked(setup):
     store, syncer, index = setup
-    store_syncer = HeadSyncer(
-        store,  # type: ignore[arg-type]
-        syncer.ingest,
-        syncer.peers,
-        index,
-        depth=10,
-        rate=1000.0,
-        horizon_days=1.0,
-    )
+    store_syncer = another(store, syncer, index, depth=10, horizon_days=1.0)
     old = [signed_envelope(AUTHOR, f"old {i}") for i in range(PAGE_MESSAGES)]
     first = store.put(build_manifest(KEY, "general", 0, 1, None, old))
     recent = [signed_envelope(AUTHOR, f"recent {i}") for i in range(3)]
@@ -176,11 +178,6 @@ async def wait_for(condition) -> None:
     raise AssertionError("condition not reached")
 
 
-def restarted(syncer: HeadSyncer, index: SqliteMessageIndex) -> HeadSyncer:
-    """A new syncer on the same index: the node after a restart."""
-    return HeadSyncer(syncer.ipfs, syncer.ingest, syncer.peers, index, depth=4, rate=1000.0)
-
-
 async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontier(setup):
     store, syncer, index = setup
     # The author's chain had 4 sealed pages and an open one (``older``); now 8 sealed pages.
@@ -192,7 +189,7 @@ async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontie
     await syncer.settle(0.1)  # stopped while fetching page 3: pages 7 to 4 walked
     store.slow.clear()
 
-    again = restarted(syncer, index)
+    again = another(store, syncer, index)  # restarted
     again.resume()
     again.offer(older, "general", "peer")  # the older head, delivered late
     again.offer(newest, "general", "peer")
