@@ -1,4 +1,6 @@
-"""``python -m bench [--quick] [--only NAME ...]``: every row, one table, bench/results.json."""
+"""``python -m bench [--quick] [--only NAME ...] [--out FILE]``: every row, one table, and the
+rows as JSON in ``FILE`` (``bench-results.json`` in the working directory, which git ignores).
+Exits 1 when any suite failed, after printing what the others measured."""
 
 import argparse
 import dataclasses
@@ -21,7 +23,7 @@ from bench.rows import Row, format_table
 from bench.scale import scale_rows
 from node.runtime.local_ipfs import JSIPFS, KUBO
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
+RESULTS = Path("bench-results.json")
 
 
 def cold_start_suite(env: BenchEnv, quick: bool) -> list[Row]:
@@ -73,6 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="smaller run of every row (< 2 min)")
     parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run these suites only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the rows go, as JSON")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows: list[Row] = []
@@ -81,8 +84,12 @@ def main() -> int:
             rows += run_suite(name, args.quick, kind)
     print()
     print(format_table(rows))
-    RESULTS.write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    args.out.write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    failed = [r.row for r in rows if r.note.startswith("failed:")]
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+        return 1
     return 0
 
 

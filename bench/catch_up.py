@@ -87,7 +87,7 @@ def peak_rss_mb(node: NodeProcess) -> float:
 def complete_row(env: BenchEnv, kind: str, count: int, joining: bool) -> Row:
     """A (with the history) and B on two connected daemons of ``kind``; B either missed the
     history (it was there before, then stopped) or has never run."""
-    a_daemon, b_daemon = env.daemon(kind), env.daemon(kind)
+    a_daemon, b_daemon = env.daemon(), env.daemon()
     env.connect(a_daemon, b_daemon)
     name = f"{kind}-{count}-{'join' if joining else 'missed'}"
     a = env.node(a_daemon.api_multiaddr, name=f"{name}-a")
