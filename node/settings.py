@@ -1,4 +1,4 @@
-"""Configuration from environment variables (DESIGN: "External contract")."""
+"""Configuration from environment variables (docs/CONFIGURATION.md)."""
 
 import ipaddress
 import os

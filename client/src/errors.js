@@ -1,5 +1,5 @@
-// Typed errors. Every answer the node refuses carries its `{"error", "detail"}` (DESIGN: HTTP
-// API): the class says what kind of failure it is, `error` the node's code, `detail` its
+// Typed errors. Every answer the node refuses carries its `{"error", "detail"}` (docs/API.md
+// in the node's repository): the class says what kind of failure it is, `error` the node's code, `detail` its
 // sentence, `retryAfter` the seconds the node asked for (429 Retry-After).
 
 export class OnusOneError extends Error {
@@ -77,7 +77,7 @@ export async function errorFromResponse(response) {
 export const CLOSE_STATUS = { 4400: 400, 4429: 429, 1013: 503 };
 
 /**
- * A WebSocket close the node made on purpose ("error: detail" as the reason, DESIGN /ws). A
+ * A WebSocket close the node made on purpose ("error: detail" as the reason, docs/API.md /ws). A
  * close has no headers: for 4429 the wait comes from the detail's "retry in N s".
  */
 export function errorFromClose(code, reason) {

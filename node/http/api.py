@@ -1,4 +1,4 @@
-"""HTTP endpoints (DESIGN: "HTTP API"). Handlers translate; the pipeline does the work."""
+"""HTTP endpoints (docs/API.md). Handlers translate; the pipeline does the work."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What nodes publish on a board topic (DESIGN: "Network protocol").
+"""What nodes publish on a board topic (docs/PROTOCOL.md, "Pubsub: topics and announcements").
 
 ``{"kind": "message", "cid": …, "envelope": {…}}`` carries a new envelope inline so receivers
 need no fetch; ``{"kind": "head", "board": …, "cid": …}`` points at a node's latest head

@@ -1,4 +1,4 @@
-"""The envelope schema and limits (DESIGN: "Messages"), shared by the HTTP API and pubsub
+"""The envelope schema and limits (docs/PROTOCOL.md, "Envelopes"), shared by the HTTP API and pubsub
 ingest so that both refuse exactly the same things."""
 
 import re

@@ -1,5 +1,5 @@
-"""Head manifests (DESIGN: "Network protocol"): a node's signed page of recent messages on a
-board, chained to the previous page, stored on IPFS as one raw block.
+"""Head manifests (docs/PROTOCOL.md, "Head manifests and catch-up"): a node's signed page of
+recent messages on a board, chained to the previous page, stored on IPFS as one raw block.
 
 The envelopes are inline, not just their CIDs: a bitswap fetch costs ~260 ms, so a node that
 missed a thousand messages fetches a handful of pages instead of a thousand blocks. Each

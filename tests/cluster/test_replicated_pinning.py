@@ -193,7 +193,7 @@ def test_superseded_head_page_is_unpinned_at_the_service(
 
 
 def test_kubo_itself_can_pin_at_the_cluster_with_pin_remote(ipfs_cluster, daemon_factory):
-    """The README's alternative: the operator points Kubo at the service instead."""
+    """docs/NETWORK.md's alternative: the operator points Kubo at the service instead."""
     kubo = daemon_factory("kubo")
 
     def ipfs(*args: str) -> str:

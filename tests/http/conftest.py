@@ -143,7 +143,7 @@ def message_item(page: Page, cid: str) -> Locator:
 
 
 def dashboard_path(tmp_path: Path) -> Path:
-    """The README's screenshot (docs/dashboard.png) when UPDATE_SCREENSHOT=1, so that an
+    """docs/API.md's screenshot (docs/dashboard.png) when UPDATE_SCREENSHOT=1, so that an
     ordinary test run does not rewrite a tracked file; a temporary file otherwise."""
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         return Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"

@@ -1,4 +1,4 @@
-"""``GET /api/messages/{cid}`` takes the CID in any multibase, as the README says."""
+"""``GET /api/messages/{cid}`` takes the CID in any multibase, as docs/API.md says."""
 
 import base64
 

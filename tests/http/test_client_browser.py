@@ -51,7 +51,7 @@ HOOK_PAGE = """<!doctype html>
 UMD_REACT = """<script src="node_modules/react18/umd/react.production.min.js"></script>
 <script src="node_modules/react-dom18/umd/react-dom.production.min.js"></script>
 """
-# How a page without a bundler uses the hook (README, "For front-end developers").
+# How a page without a bundler uses the hook (docs/CLIENT.md, "The hook without a bundler").
 HOOK_HEADS = {
     "bundled": '<script type="module" src="hook-bundled.js"></script>',
     "injected": UMD_REACT

@@ -1,5 +1,5 @@
 """Cursors belong to the node that handed them out: one further along than this node (another
-node's, or the README's ``WzQyXQ`` on a young node) is refused with ``bad_cursor`` and what to
+node's, or docs/API.md's ``WzQyXQ`` on a young node) is refused with ``bad_cursor`` and what to
 do, over every transport, instead of silently skipping messages until the node catches up."""
 
 import asyncio

@@ -1,6 +1,6 @@
 """What a person trying the node for the first time meets: ``serve`` with its own daemon in
-``DATA_DIR``, one node per ``DATA_DIR``, a daemon that dies under the node, and the README's
-multi-node example followed as written (with free ports and temporary directories)."""
+``DATA_DIR``, one node per ``DATA_DIR``, a daemon that dies under the node, and the multi-node
+example of docs/NETWORK.md followed as written (with free ports and temporary directories)."""
 
 import os
 import re
@@ -87,7 +87,7 @@ def test_the_node_restarts_its_own_daemon_when_it_dies(tmp_path):
 
 
 class ServeScript(ServerProcess):
-    """``scripts/serve.sh`` exactly as the README runs it, with the environment it shows."""
+    """``scripts/serve.sh`` exactly as docs/NETWORK.md runs it, with the environment it shows."""
 
     ready_path = "/health"
 
@@ -103,8 +103,8 @@ class ServeScript(ServerProcess):
         return True
 
 
-def test_the_readme_multi_node_example_works_as_written(tmp_path):
-    """README, "Running a multi-node network": start node 1, paste the PEERS line it prints
+def test_the_documented_multi_node_example_works_as_written(tmp_path):
+    """docs/NETWORK.md, "Running a multi-node network": start node 1, paste the PEERS line it prints
     into node 2's command, and a message posted on one reaches the other."""
     first = ServeScript(tmp_path / "one.log", {"DATA_DIR": str(tmp_path / "data-1")})
     first.start(timeout=120)

@@ -1,6 +1,7 @@
-"""Every source of the node key (``load_node_key``), in the order the README gives: NODE_KEY,
-NODE_KEY_FILE (refused when group or world can read it), an SSM SecureString (moto over HTTP),
-or a key generated into DATA_DIR on first run and reused by the restarted node process."""
+"""Every source of the node key (``load_node_key``), in the order docs/CONFIGURATION.md gives:
+NODE_KEY, NODE_KEY_FILE (refused when group or world can read it), an SSM SecureString (moto
+over HTTP), or a key generated into DATA_DIR on first run and reused by the restarted node
+process."""
 
 import os
 import stat

@@ -12,7 +12,7 @@ from storage.dynamodb_index import create_table
 from tests.serverless.cli import RUNTIME_PARAMS, serverless
 from tests.serverless.events import http_event
 
-# The sample event the README's "Local emulation" passes to `invoke local`.
+# The sample event docs/LAMBDA.md's "Local emulation" passes to `invoke local`.
 SAMPLE = Path(__file__).parents[2] / "docs" / "events" / "status.json"
 VOLATILE = ("requestId", "time", "timeEpoch")
 
@@ -36,7 +36,7 @@ def test_invoke_local_status_answers_200(aws_env, service_dir, tmp_path):
         Name=f"/onusone-node/{stage}/node-key", Value=key.seed_base64(), Type="SecureString"
     )
     event = tmp_path / "status.json"
-    # The README's sample event, plus a token: the daemon's address is shown only to a caller
+    # docs/LAMBDA.md's sample event, plus a token: the daemon's address is shown only to a caller
     # holding one.
     sample = json.loads(SAMPLE.read_text())
     sample["headers"]["authorization"] = "Bearer operator"

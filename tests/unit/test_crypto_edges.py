@@ -1,6 +1,6 @@
 """CIDs and keys at their edges: multi-byte varints, over-long and truncated varints, other
 hash functions, the CIDv0 codec, unpadded base32, strict base64 seeds, and every refusal with a
-message (written from the survivors of a mutation run: see the README)."""
+message (written from the survivors of a mutation run: see docs/TESTING.md)."""
 
 import base64
 import hashlib

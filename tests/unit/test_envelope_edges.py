@@ -1,5 +1,5 @@
 """The envelope rules at their exact edges, and every refusal with its stable code and a
-sentence for people (written from the survivors of a mutation run: see the README)."""
+sentence for people (written from the survivors of a mutation run: see docs/TESTING.md)."""
 
 import time
 
