@@ -29,14 +29,14 @@ from typing import Any
 
 from crypto import Cid, canonical_bytes, cid_for_bytes, parse_cid
 from node.guards.history_limit import HistoryLimit
-from node.network.frontier import META_PREFIX, Chain, Gap, meta_key
+from node.network.frontier import Chain, Gap
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, now_ms, verify
 from node.protocol.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from storage.errors import IpfsError
-from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
+from storage.ports.state import SyncFrontiers
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class HeadSyncer:
         ipfs: IpfsClient,
         ingest: Ingestor,
         peers: PeerBook,
-        index: MessageIndex,
+        frontiers: SyncFrontiers,
         depth: int,
         *,
         rate: float = 50.0,
@@ -111,7 +111,7 @@ class HeadSyncer:
         self.ipfs = ipfs
         self.ingest = ingest
         self.peers = peers
-        self.index = index
+        self.frontiers = frontiers
         self.depth = depth
         self.horizon_ms = int(horizon_days * 86_400_000)
         self.concurrency = concurrency
@@ -163,7 +163,7 @@ class HeadSyncer:
     def _load(self) -> None:
         """Read the saved chains: the unfinished ones, and fresher copies of those in memory
         (complete ones are read one by one when their peer speaks, see ``_chain``)."""
-        for text in self.index.meta_scan(META_PREFIX).values():
+        for text in self.frontiers.all():
             chain = Chain.from_json(text)
             if chain.key not in self._active and (chain.gaps or chain.key in self._chains):
                 pending = self._chains.get(chain.key)
@@ -176,7 +176,7 @@ class HeadSyncer:
         chain = self._chains.get(key)
         if chain is not None:
             return chain
-        saved = self.index.meta_get(meta_key(board, peer))
+        saved = self.frontiers.get(board, peer)
         chain = Chain.from_json(saved) if saved else Chain(peer, board)
         if len(self._chains) >= MAX_CHAINS:
             idle = next(
@@ -197,7 +197,7 @@ class HeadSyncer:
         return chain
 
     def _save(self, chain: Chain) -> None:
-        self.index.meta_set(meta_key(chain.board, chain.peer), chain.to_json())
+        self.frontiers.put(chain.board, chain.peer, chain.to_json())
 
     # -- scheduling ---------------------------------------------------------------------------
 
