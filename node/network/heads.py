@@ -79,7 +79,7 @@ class HeadPublisher:
     def __init__(
         self,
         messages: MessageStore,
-        saved: HeadStates,
+        states: HeadStates,
         ipfs: IpfsClient,
         key: NodeKey,
         boards: list[str],
@@ -88,7 +88,7 @@ class HeadPublisher:
         on_no_peers: Callable[[], None] | None = None,
     ) -> None:
         self.messages = messages
-        self.saved = saved
+        self.states = states
         self.ipfs = ipfs
         self.key = key
         self.boards = list(boards)
@@ -107,7 +107,7 @@ class HeadPublisher:
         page = self._pages.get(board)
         if page is not None:
             return page.cid
-        saved = self.saved.get(board)
+        saved = self.states.get(board)
         return parse_cid(saved.head) if saved else None
 
     async def _load(self, board: str) -> OpenPage:
@@ -115,7 +115,7 @@ class HeadPublisher:
         page = self._pages.get(board)
         if page is not None:
             return page
-        saved = self.saved.get(board)
+        saved = self.states.get(board)
         page = OpenPage()
         if saved:
             head = parse_cid(saved.head)
@@ -172,7 +172,7 @@ class HeadPublisher:
             page.cid = await self._store(board, page)
             page.cursor = batch.next_cursor
             self._pages[board] = page
-            self.saved.put(board, HeadState(str(page.cid), page.cursor))
+            self.states.put(board, HeadState(str(page.cid), page.cursor))
             if replaced is not None and replaced.to_bytes() != page.cid.to_bytes():
                 await self._unpin(replaced)
             return page.cid
