@@ -94,7 +94,7 @@ def cold_start_rows(quick: bool) -> list[dict[str, Any]]:
 
     from crypto import NodeKey
     from node.runtime.daemons import local_daemon
-    from storage.dynamodb_index import create_table
+    from storage.dynamodb.table import create_table
     from tests.serverless.events import http_event
     from tests.support.moto import MotoServer
 

@@ -8,11 +8,11 @@ from bench.broadcast import envelopes
 from bench.env import BenchEnv
 from bench.rows import Row, ratio
 from crypto import canonical_bytes, cid_for_bytes
-from storage.index import NewMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.messages import MessageStore, NewMessage
+from storage.sqlite.store import SqliteStore
 
 
-def _rate(index: SqliteMessageIndex, messages: list[NewMessage], durable: bool) -> float:
+def _rate(index: MessageStore, messages: list[NewMessage], durable: bool) -> float:
     started = time.perf_counter()
     for message in messages:
         index.add([message], outbox_at=1 if durable else None)
@@ -23,12 +23,12 @@ def durability_rows(env: BenchEnv, quick: bool) -> list[Row]:
     batch = envelopes(300 if quick else 2000, "durable")
     messages = [NewMessage(str(cid_for_bytes(canonical_bytes(e))), e, "local", 1) for e in batch]
     half = len(messages) // 2
-    index = SqliteMessageIndex(env.root / "durability" / "index.sqlite3")
+    store = SqliteStore(env.root / "durability" / "index.sqlite3")
     try:
-        normal = _rate(index, messages[:half], durable=False)
-        full = _rate(index, messages[half:], durable=True)
+        normal = _rate(store.messages, messages[:half], durable=False)
+        full = _rate(store.messages, messages[half:], durable=True)
     finally:
-        index.close()
+        store.close()
     return [
         Row(
             row="durability: accept transaction with synchronous=FULL (fsync before the answer)",

@@ -14,24 +14,24 @@ from node.network.replicator import Replicator
 from node.protocol.announcement import message_announcement
 from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.sqlite.store import SqliteStore
 
 GOAL = 5000
 PEER = "12D3KooWBenchPeer"
 
 
 async def _ingest_rate(env: BenchEnv, messages: list[PubsubMessage]) -> float:
-    index = SqliteMessageIndex(env.root / "ingest" / "index.sqlite3")
+    store = SqliteStore(env.root / "ingest" / "index.sqlite3")
     # Replication is queued, not run: this row measures the receive path, not the daemon.
-    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"))
-    ingest = Ingestor(index, MessageBus(), PeerBook(index), replicator)
+    replicator = Replicator(store.messages, IpfsClient("http://127.0.0.1:9"))
+    ingest = Ingestor(store.messages, MessageBus(), PeerBook(store.peers), replicator)
     started = time.perf_counter()
     for message in messages:
         ingest.receive(message, "general")
     ingest.flush()
     elapsed = time.perf_counter() - started
-    assert index.count() == len(messages), "every prepared announcement must be indexed"
-    index.close()
+    assert store.messages.count() == len(messages), "every prepared announcement must be indexed"
+    store.close()
     return len(messages) / elapsed
 
 

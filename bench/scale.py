@@ -6,15 +6,15 @@ from bench.env import BenchEnv
 from bench.rows import Row
 from bench.wrk import run_wrk
 from crypto import canonical_bytes, cid_for_bytes
-from storage.index import NewMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.messages import NewMessage
+from storage.sqlite.store import SqliteStore
 
 BATCH = 10_000
 
 
 def fill(path: Path, start: int, stop: int) -> None:
     """Synthetic envelopes (the index stores, it does not verify), written in batches."""
-    index = SqliteMessageIndex(path)
+    store = SqliteStore(path)
     base_ts = 1_700_000_000_000
     for first in range(start, stop, BATCH):
         batch = []
@@ -31,8 +31,8 @@ def fill(path: Path, start: int, stop: int) -> None:
             }
             cid = str(cid_for_bytes(canonical_bytes(envelope)))
             batch.append(NewMessage(cid, envelope, "bench", base_ts + i))
-        index.add(batch)
-    index.close()
+        store.messages.add(batch)
+    store.close()
 
 
 def _rss_mb(pid: int) -> float:

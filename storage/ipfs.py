@@ -297,10 +297,6 @@ class IpfsClient:
             )
         return response.content
 
-    async def pin_add(self, cid: Cid, timeout: float = FETCH_TIMEOUT) -> None:
-        params = {"arg": str(cid), "timeout": duration(timeout)}
-        await self._post_json("pin/add", timeout=timeout + 1, params=params)
-
     async def pin_rm(self, cid: Cid) -> None:
         await self._call(lambda c: c.pin.rm(str(cid)))
 

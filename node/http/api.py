@@ -36,7 +36,7 @@ from node.settings import BOARD_PATTERN
 from node.toolkit.counters import POSTS
 from node.toolkit.retry import backoff_ms
 from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
-from storage.index import StoredMessage
+from storage.ports.messages import StoredMessage
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -152,7 +152,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
         else:
             signer = _require_token(request, services.settings.api_tokens)
             unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
-            earlier = idempotency.claimed(services.index, signer, plain, now)
+            earlier = idempotency.claimed(services.store.claims, signer, plain, now)
             if earlier is not None:
                 return _retried(services, earlier)
             verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
@@ -172,7 +172,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
     except IndexBusy as exc:
         raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
     if plain is not None:
-        idempotency.claim(services.index, signer, plain, cid, now)
+        idempotency.claim(services.store.claims, signer, plain, cid, now)
     if not is_new:
         return _duplicate(services, cid)
     try:
@@ -180,7 +180,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
     except IpfsError as exc:
         level = logging.INFO if isinstance(exc, IpfsUnavailable) else logging.WARNING
         log.log(level, "broadcast %s queued: %s", cid, exc)
-        services.index.outbox_reschedule(cid, now_ms() + backoff_ms(0), str(exc))
+        services.store.outbox.reschedule(cid, now_ms() + backoff_ms(0), str(exc))
         POSTS.inc("queued")
         return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
     POSTS.inc("accepted")
@@ -188,7 +188,7 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
 
 
 def _duplicate(services: NodeServices, cid: str) -> JSONResponse:
-    stored = services.index.get(cid)
+    stored = services.store.messages.get(cid)
     pinned = bool(stored and stored.pinned)
     delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
     POSTS.inc("duplicate")
@@ -233,7 +233,7 @@ async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
     try:
-        page = services.index.list_board(
+        page = services.store.messages.list_board(
             board,
             int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
             request.query_params.get("before"),
@@ -250,7 +250,7 @@ async def get_message(request: Request) -> JSONResponse:
     except CryptoError as exc:
         raise ApiError(400, "bad_cid", f"not a CID: {exc}") from None
     services = services_of(request)
-    stored = services.index.get(cid)
+    stored = services.store.messages.get(cid)
     if stored is None:
         raise ApiError(404, "not_found", f"no message {cid} on this node")
     body = stored.to_json()

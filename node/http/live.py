@@ -22,7 +22,7 @@ from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
 from node.protocol.envelope import now_ms
 from node.toolkit.events import Subscription
-from storage.index import Page
+from storage.ports.messages import Page
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -114,7 +114,7 @@ class LiveStream:
 
     def _after(self, cursor: str | None) -> Page:
         limit = self.services.settings.limits.answer_max_bytes
-        return messages_after(self.services.index, self.board, cursor, limit)
+        return messages_after(self.services.store.messages, self.board, cursor, limit)
 
     async def _send_page(self, page: Page) -> None:
         """Pages are bounded in count and bytes: send until one comes back empty."""
@@ -157,7 +157,7 @@ async def live_socket(websocket: WebSocket) -> None:
             sub = services.bus.subscribe(board, LIVE_QUEUE)
             stack.callback(services.bus.unsubscribe, sub)
             first = messages_after(
-                services.index,
+                services.store.messages,
                 board,
                 websocket.query_params.get("since"),
                 services.settings.limits.answer_max_bytes,

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from node.http.errors import ApiError
 from node.http.status import node_status
 from storage.errors import InvalidCursor
-from storage.index import MessageIndex, Page
+from storage.ports.messages import MessageStore, Page
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -27,15 +27,15 @@ PAGE_SIZE = 50
 
 
 def messages_after(
-    index: MessageIndex, board: str, since: str | None, max_bytes: int | None = None
+    messages: MessageStore, board: str, since: str | None, max_bytes: int | None = None
 ) -> Page:
     """The board's messages after ``since`` in receipt order, at most ``PAGE_SIZE`` and about
     ``max_bytes``; no ``since`` means "from now", so a new client gets the cursor to resume
     from and no backlog."""
     if since is None:
-        return Page([], index.latest_cursor(board))
+        return Page([], messages.latest_cursor(board))
     try:
-        return index.list_since(board, since, PAGE_SIZE, max_bytes)
+        return messages.list_since(board, since, PAGE_SIZE, max_bytes)
     except InvalidCursor as exc:
         raise ApiError(400, "bad_cursor", f"since: {exc}") from None
 

@@ -43,7 +43,7 @@ class NodeCollector:
         yield _gauge(
             "onusone_outbox_backlog",
             "accepted messages not yet pinned and announced",
-            services.index.outbox_size(),
+            services.store.outbox.size(),
         )
         yield _gauge(
             "onusone_live_clients",

@@ -12,14 +12,14 @@ from node.http.api import board_param, client_of, messages_json, services_of
 from node.http.live_hub import live_hub, messages_after
 from node.http.params import seconds_param
 from node.toolkit.events import Subscription
-from storage.index import MessageIndex, Page
+from storage.ports.messages import MessageStore, Page
 
 DEFAULT_WAIT = 25.0
 MAX_WAIT = 30.0
 
 
 async def _next_page(
-    index: MessageIndex, sub: Subscription, board: str, since: str, wait: float, max_bytes: int
+    messages: MessageStore, sub: Subscription, board: str, since: str, wait: float, max_bytes: int
 ) -> Page:
     """Wait for a message event on the board, then read the index from ``since``: the index,
     not the event, is the source of truth, so nothing is skipped or repeated."""
@@ -27,7 +27,7 @@ async def _next_page(
         while True:
             event = await sub.queue.get()
             if event["type"] == "message":
-                page = messages_after(index, board, since, max_bytes)
+                page = messages_after(messages, board, since, max_bytes)
                 if page.messages:
                     return page
     return Page([], since)
@@ -49,7 +49,7 @@ async def _wait_while_connected(
         group.start_soon(_until_disconnected, request, group.cancel_scope)
         services = services_of(request)
         max_bytes = services.settings.limits.answer_max_bytes
-        page = await _next_page(services.index, sub, board, since, wait, max_bytes)
+        page = await _next_page(services.store.messages, sub, board, since, wait, max_bytes)
         group.cancel_scope.cancel()
     return page
 
@@ -65,7 +65,7 @@ async def poll(request: Request) -> Response:
         sub = services.bus.subscribe(board)
         try:
             max_bytes = services.settings.limits.answer_max_bytes
-            page = messages_after(services.index, board, since, max_bytes)
+            page = messages_after(services.store.messages, board, since, max_bytes)
             if since is not None and not page.messages and wait > 0:
                 page = await _wait_while_connected(request, sub, board, since, wait)
         finally:

@@ -21,12 +21,12 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
     not where it is."""
     snapshot = await services.monitor.snapshot()
     subscriptions = services.subscription_states()
-    backlog = services.index.outbox_size()
+    backlog = services.store.outbox.size()
     swarm = {p.peer_id for p in snapshot.peers}
     board_peers = {p for p in swarm if p in snapshot.topic_peers or services.mesh.matters(p)}
     connected = len(board_peers)
     pubsub_disabled = snapshot.pubsub_disabled or "pubsub_disabled" in subscriptions.values()
-    storage_bytes = snapshot.repo_bytes + services.index.size_bytes()
+    storage_bytes = snapshot.repo_bytes + services.store.size_bytes()
     pin_service = pin_service_status(services, internals)
     ipfs: dict[str, Any] = {"reachable": snapshot.reachable}
     if internals:
@@ -53,9 +53,11 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
             pubsub_disabled,
             pin_service.get("health", "ok") in HEALTHY,
         ),
-        "messagesSynced": services.index.count(),
+        "messagesSynced": services.store.messages.count(),
         # Per served board, so a board's view shows its own count, not every board's.
-        "boardMessages": {board: services.index.count(board) for board in services.settings.boards},
+        "boardMessages": {
+            board: services.store.messages.count(board) for board in services.settings.boards
+        },
         "storageUsed": round(storage_bytes / MB, 2),
         # Why new posts are refused with 507, or null while there is room.
         "storageFull": services.budget.full(),

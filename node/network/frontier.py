@@ -1,5 +1,5 @@
-"""What a node knows of one peer's chain of head manifests on one board, kept in the index's
-meta (``sync:<board>:<peer>``) so that catch-up resumes after a restart and across Lambda runs.
+"""What a node knows of one peer's chain of head manifests on one board, kept in the store
+(``SyncFrontiers``) so that catch-up resumes after a restart and across Lambda runs.
 
 The chain is a line of pages, newest first. Every page between the newest head walked and the
 chain's first page is either walked or inside a *gap*: a stretch from ``next`` (the oldest page
@@ -16,12 +16,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from node.protocol.manifest import PAGE_MESSAGES
-
-META_PREFIX = "sync:"
-
-
-def meta_key(board: str, peer: str) -> str:
-    return f"{META_PREFIX}{board}:{peer}"
 
 
 @dataclass

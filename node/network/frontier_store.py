@@ -1,24 +1,24 @@
-"""Where the chains' frontiers are kept: the index's meta, so that catch-up resumes after a
-restart and across Lambda runs. The only place catch-up reads or writes them."""
+"""Where the chains' frontiers are kept (the ``SyncFrontiers`` port), so that catch-up resumes
+after a restart and across Lambda runs. The only place catch-up reads or writes them."""
 
-from node.network.frontier import META_PREFIX, Chain, meta_key
-from storage.index import MessageIndex
+from node.network.frontier import Chain
+from storage.ports.state import SyncFrontiers
 
 
 class FrontierStore:
-    """Chain frontiers by (peer, board)."""
+    """Chain frontiers by (peer, board), as the syncer's ``Chain`` records."""
 
-    def __init__(self, index: MessageIndex) -> None:
-        self.index = index
+    def __init__(self, frontiers: SyncFrontiers) -> None:
+        self.frontiers = frontiers
 
     def saved(self) -> list[Chain]:
         """Every chain saved, finished or not."""
-        return [Chain.from_json(text) for text in self.index.meta_scan(META_PREFIX).values()]
+        return [Chain.from_json(text) for text in self.frontiers.all()]
 
     def load(self, peer: str, board: str) -> Chain:
         """The chain as saved, or a new one that nothing is known of."""
-        saved = self.index.meta_get(meta_key(board, peer))
+        saved = self.frontiers.get(board, peer)
         return Chain.from_json(saved) if saved else Chain(peer, board)
 
     def save(self, chain: Chain) -> None:
-        self.index.meta_set(meta_key(chain.board, chain.peer), chain.to_json())
+        self.frontiers.put(chain.board, chain.peer, chain.to_json())

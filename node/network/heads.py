@@ -5,12 +5,11 @@ The newest page stays open: new messages are added to it (a new version replaces
 the old one) until it holds ``PAGE_MESSAGES`` messages or nearly a block's worth of bytes;
 then it is sealed and a new page links to it. So the chain is made of full pages and a node
 that missed N messages fetches about N / 256 blocks. The head CID and the index position it
-covers are kept with ``MessageIndex.meta_set`` so a restart continues the same chain.
+covers are kept in the store (``HeadStates``) so a restart continues the same chain.
 """
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -30,8 +29,9 @@ from node.protocol.manifest import (
 )
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
-from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
+from storage.ports.messages import MessageStore
+from storage.ports.state import HeadState, HeadStates
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ ROUND_MESSAGES = 4096
 SETTLE_SECONDS = 5.0
 # The fixed fields take under 1 KiB; the skip list up to SKIP_PAGES CIDs of under 64 bytes.
 PAGE_BUDGET = MAX_MANIFEST_BYTES - 4096 - SKIP_PAGES * 64
-
-
-def meta_key(board: str) -> str:
-    return f"head:{board}"
 
 
 @dataclass
@@ -82,7 +78,8 @@ ANSWER_SECONDS = 1.0
 class HeadPublisher:
     def __init__(
         self,
-        index: MessageIndex,
+        messages: MessageStore,
+        states: HeadStates,
         ipfs: IpfsClient,
         key: NodeKey,
         boards: list[str],
@@ -90,7 +87,8 @@ class HeadPublisher:
         interval: float,
         on_no_peers: Callable[[], None] | None = None,
     ) -> None:
-        self.index = index
+        self.messages = messages
+        self.states = states
         self.ipfs = ipfs
         self.key = key
         self.boards = list(boards)
@@ -109,19 +107,18 @@ class HeadPublisher:
         page = self._pages.get(board)
         if page is not None:
             return page.cid
-        saved = self.index.meta_get(meta_key(board))
-        return parse_cid(json.loads(saved)["head"]) if saved else None
+        saved = self.states.get(board)
+        return parse_cid(saved.head) if saved else None
 
     async def _load(self, board: str) -> OpenPage:
         """The open page as persisted: its manifest is on our own daemon, so this is local."""
         page = self._pages.get(board)
         if page is not None:
             return page
-        saved = self.index.meta_get(meta_key(board))
+        saved = self.states.get(board)
         page = OpenPage()
         if saved:
-            state = json.loads(saved)
-            head = parse_cid(state["head"])
+            head = parse_cid(saved.head)
             try:
                 manifest = parse_manifest(await self.ipfs.cat(head), head, board)
             except IpfsUnavailable:
@@ -137,7 +134,7 @@ class HeadPublisher:
                     manifest.messages,
                     manifest_size(manifest.messages),
                     head,
-                    state["cursor"],
+                    saved.cursor,
                     # A page written before skip lists existed still knows its prev.
                     manifest.pages or ([manifest.prev] if manifest.prev else []),
                 )
@@ -157,7 +154,7 @@ class HeadPublisher:
         """Add what the index received since the last page to the chain; returns the head."""
         async with self._lock:
             loaded = await self._load(board)
-            batch = self.index.list_since(board, loaded.cursor, ROUND_MESSAGES)
+            batch = self.messages.list_since(board, loaded.cursor, ROUND_MESSAGES)
             if not batch.messages:
                 return loaded.cid
             # Work on a copy: if the daemon fails half-way, the next round starts over cleanly.
@@ -175,9 +172,7 @@ class HeadPublisher:
             page.cid = await self._store(board, page)
             page.cursor = batch.next_cursor
             self._pages[board] = page
-            self.index.meta_set(
-                meta_key(board), json.dumps({"head": str(page.cid), "cursor": page.cursor})
-            )
+            self.states.put(board, HeadState(str(page.cid), page.cursor))
             if replaced is not None and replaced.to_bytes() != page.cid.to_bytes():
                 await self._unpin(replaced)
             return page.cid

@@ -22,8 +22,8 @@ from node.protocol.announcement import parse_announcement
 from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
 from node.toolkit.counters import PUBSUB_DROPS
 from node.toolkit.events import MessageBus
-from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
+from storage.ports.messages import MessageStore, NewMessage, StoredMessage
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ HeadHandler = Callable[[Cid, str, str], None]
 class Ingestor:
     def __init__(
         self,
-        index: MessageIndex,
+        messages: MessageStore,
         bus: MessageBus,
         peers: PeerBook,
         replicator: Replicator,
@@ -50,7 +50,7 @@ class Ingestor:
         limiter: RateLimiter | None = None,
         budget: StorageBudget | None = None,
     ) -> None:
-        self.index = index
+        self.messages = messages
         self.bus = bus
         self.peers = peers
         self.replicator = replicator
@@ -143,7 +143,7 @@ class Ingestor:
 
     def knows(self, cid: Cid) -> bool:
         """Seen in this process, or already in the index."""
-        return cid.to_bytes() in self._seen or self.index.has(str(cid))
+        return cid.to_bytes() in self._seen or self.messages.has(str(cid))
 
     def offer(self, verified: VerifiedEnvelope, sender: str, via: str = "pubsub") -> bool:
         """Queue a verified envelope for the next index batch; False when already seen."""
@@ -181,7 +181,7 @@ class Ingestor:
         if not pending:
             return 0
         try:
-            added = self.index.add([message for message, _ in pending])
+            added = self.messages.add([message for message, _ in pending])
         except Exception:
             for message, _ in pending:
                 self._seen.pop(parse_cid(message.cid).to_bytes(), None)

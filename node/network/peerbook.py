@@ -1,9 +1,9 @@
 """Per-peer counters (valid, invalid, first deliveries, last seen) and the cool-down that
 reputation imposes.
 
-Counters change on every pubsub message, so they are kept in memory and written to the index
-in one ``record_peer`` per peer per flush, not one write per message. Totals (stored + pending)
-are what reputation and ``/api/peers`` see.
+Counters change on every pubsub message, so they are kept in memory and written to the store
+in one ``PeerStatsStore.record`` per peer per flush, not one write per message. Totals (stored +
+pending) are what reputation and ``/api/peers`` see.
 
 The table is bounded (``PEER_TABLE_MAX``): a peer id costs an attacker nothing, so when a new
 one would pass the bound the least recently seen peer is forgotten, in memory and in the index.
@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 from node.network.reputation import far_below_others, reputation
 from node.protocol.envelope import now_ms
-from storage.index import MessageIndex, PeerStats
+from storage.ports.peers import PeerStats, PeerStatsStore
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,11 @@ MAX_PEERS = 1_000
 class PeerBook:
     def __init__(
         self,
-        index: MessageIndex,
+        stored: PeerStatsStore,
         cool_down: float = COOL_DOWN_SECONDS,
         max_peers: int = MAX_PEERS,
     ) -> None:
-        self.index = index
+        self.stored = stored
         self.cool_down = cool_down
         self.max_peers = max_peers
         self.evicted = 0
@@ -45,7 +45,7 @@ class PeerBook:
     def _all(self) -> OrderedDict[str, PeerStats]:
         """Least recently seen first."""
         if self._totals is None:
-            stored = sorted(self.index.peer_stats().values(), key=lambda s: s.last_seen)
+            stored = sorted(self.stored.all().values(), key=lambda s: s.last_seen)
             self._totals = OrderedDict((s.peer_id, s) for s in stored)
             self._evict()
         return self._totals
@@ -126,16 +126,16 @@ class PeerBook:
         }
 
     def flush(self) -> int:
-        """Write pending counters, one ``record_peer`` per peer, and forget evicted peers;
+        """Write pending counters, one ``record`` per peer, and forget evicted peers;
         returns how many peers were written."""
         if self._forgotten:
             forgotten, self._forgotten = list(self._forgotten), set()
-            self.index.forget_peers(forgotten)
+            self.stored.forget(forgotten)
         pending, self._pending = self._pending, {}
         written = 0
         try:
             for stats in pending.values():
-                self.index.record_peer(stats)
+                self.stored.record(stats)
                 written += 1
         except BaseException:
             for stats in list(pending.values())[written:]:

@@ -1,7 +1,7 @@
 """Keeps a replica of every message received from peers: pins it on our daemon in the
 background, with bounded concurrency, so a slow daemon never slows ingest.
 
-The queue that matters is the index's (``MessageIndex.unpinned``: every received message not
+The queue that matters is the index's (``MessageStore.unpinned``: every received message not
 pinned yet); the in-memory queue only carries fresh ones to the workers without a read. A
 process that stops before a pin, or gives up after ``MAX_ATTEMPTS``, leaves the message
 unpinned in the index, and the next start (or the next scheduled Lambda run) queues it again.
@@ -20,8 +20,8 @@ from node.network.droplog import DropLog
 from node.toolkit.counters import counter
 from node.toolkit.retry import backoff_ms
 from storage.errors import IpfsError, IpfsUnavailable
-from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
+from storage.ports.messages import MessageStore
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,12 @@ class Replicator:
 
     def __init__(
         self,
-        index: MessageIndex,
+        messages: MessageStore,
         ipfs: IpfsClient,
         concurrency: int = CONCURRENCY,
         max_queue: int = MAX_QUEUE,
     ):
-        self.index = index
+        self.messages = messages
         self.ipfs = ipfs
         self.concurrency = concurrency
         self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue(max_queue)
@@ -78,13 +78,13 @@ class Replicator:
         return self._queue.qsize()
 
     async def pin(self, cid: str) -> None:
-        stored = self.index.get(cid)
+        stored = self.messages.get(cid)
         if stored is None or stored.pinned:
             return
         added = await self.ipfs.add(canonical_bytes(stored.envelope))
         if added.to_bytes() != parse_cid(cid).to_bytes():
             raise IpfsError(f"daemon stored {cid} as {added}")
-        self.index.mark_pinned(cid)
+        self.messages.mark_pinned(cid)
         if self.on_pinned is not None:
             self.on_pinned(cid)
 
@@ -116,7 +116,7 @@ class Replicator:
         after, queued = "", 0
         while True:
             await self._queue.join()
-            page = self.index.unpinned(after, RECOVER_PAGE)
+            page = self.messages.unpinned(after, RECOVER_PAGE)
             if not page:
                 break
             for _, cid in page:

@@ -15,7 +15,7 @@ never does it.
 
 from statistics import median
 
-from storage.index import PeerStats
+from storage.ports.peers import PeerStats
 
 INVALID_WEIGHT = 5
 NEUTRAL = 50

@@ -20,8 +20,8 @@ from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.sync_progress import BoardProgress, SyncCounters
 from node.network.walk_scheduler import CONCURRENCY, WalkScheduler
-from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
+from storage.ports.state import SyncFrontiers
 
 SETTLE_TIMEOUT = 60.0
 # A board on which no head was heard for this many HEAD_INTERVALs has nobody to catch up from.
@@ -37,7 +37,7 @@ class HeadSyncer:
         ipfs: IpfsClient,
         ingest: Ingestor,
         peers: PeerBook,
-        index: MessageIndex,
+        frontiers: SyncFrontiers,
         depth: int,
         *,
         rate: float = 50.0,
@@ -50,7 +50,7 @@ class HeadSyncer:
         self.peers = peers
         self.counters = SyncCounters()
         self.progress = BoardProgress()
-        store = FrontierStore(index)
+        store = FrontierStore(frontiers)
         walker = ChainWalker(
             ipfs,
             ingest,

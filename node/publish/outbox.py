@@ -7,7 +7,7 @@ from node.protocol.envelope import now_ms
 from node.publish.pipeline import BroadcastPipeline
 from node.toolkit.retry import backoff_ms, sleep_until_woken
 from storage.errors import IpfsError, IpfsUnavailable
-from storage.index import OutboxItem
+from storage.ports.outbox import OutboxItem, OutboxQueue
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,9 @@ EVERYTHING = 2**62
 
 
 class OutboxWorker:
-    def __init__(self, pipeline: BroadcastPipeline) -> None:
+    def __init__(self, pipeline: BroadcastPipeline, outbox: OutboxQueue) -> None:
         self.pipeline = pipeline
+        self.outbox = outbox
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -30,7 +31,7 @@ class OutboxWorker:
         first sign the daemon is down instead of failing every entry one by one."""
         delivered = 0
         try:
-            for item in self.pipeline.index.outbox_due(now_ms(), BATCH):
+            for item in self.outbox.due(now_ms(), BATCH):
                 delivered += await self._attempt(item)
         except IpfsUnavailable:
             pass
@@ -46,7 +47,7 @@ class OutboxWorker:
         delivered = 0
         try:
             while loop.time() < deadline:
-                due = self.pipeline.index.outbox_due(EVERYTHING, BATCH + len(failed))
+                due = self.outbox.due(EVERYTHING, BATCH + len(failed))
                 batch = [item for item in due if item.cid not in failed]
                 if not batch:
                     break
@@ -69,7 +70,7 @@ class OutboxWorker:
             return True
         except IpfsError as exc:
             at = now_ms() + backoff_ms(item.attempts)
-            self.pipeline.index.outbox_reschedule(item.cid, at, str(exc))
+            self.outbox.reschedule(item.cid, at, str(exc))
             if isinstance(exc, IpfsUnavailable):
                 raise
             log.warning("outbox: %s failed: %s", item.cid, exc)

@@ -16,8 +16,9 @@ from node.protocol.announcement import message_announcement, topic_for
 from node.protocol.envelope import VerifiedEnvelope, now_ms
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
-from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import IpfsClient
+from storage.ports.messages import MessageStore, NewMessage, StoredMessage
+from storage.ports.outbox import OutboxQueue
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,11 @@ class Delivery:
 
 
 class BroadcastPipeline:
-    def __init__(self, index: MessageIndex, ipfs: IpfsClient, bus: MessageBus) -> None:
-        self.index = index
+    def __init__(
+        self, messages: MessageStore, outbox: OutboxQueue, ipfs: IpfsClient, bus: MessageBus
+    ) -> None:
+        self.messages = messages
+        self.outbox = outbox
         self.ipfs = ipfs
         self.bus = bus
         self.on_no_peers: Callable[[], None] | None = None
@@ -52,7 +56,7 @@ class BroadcastPipeline:
         received = now_ms()
         message = NewMessage(str(verified.cid), verified.envelope, source, received)
         (is_new,) = await asyncio.to_thread(
-            self.index.add, [message], outbox_at=received + OUTBOX_GRACE_MS
+            self.messages.add, [message], outbox_at=received + OUTBOX_GRACE_MS
         )
         if is_new:
             self.bus.publish_message(
@@ -66,16 +70,16 @@ class BroadcastPipeline:
         Raises ``IpfsError`` (or ``IpfsUnavailable``) and leaves the outbox entry in place when
         the daemon cannot do its part.
         """
-        stored = self.index.get(cid)
+        stored = self.messages.get(cid)
         if stored is None:
-            self.index.outbox_done(cid)
+            self.outbox.done(cid)
             raise IpfsError(f"outbox entry {cid} has no stored message")
         delivery = await self._pin_and_announce(stored)
         if self.on_pinned is not None:
             self.on_pinned(cid)
         # In a worker thread, like the accept: the write waits while another accept's commit
         # holds the index.
-        await asyncio.to_thread(self.index.outbox_done, cid)
+        await asyncio.to_thread(self.outbox.done, cid)
         return delivery
 
     async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
@@ -93,7 +97,7 @@ class BroadcastPipeline:
             raise added
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
-        await asyncio.to_thread(self.index.mark_pinned, stored.cid)
+        await asyncio.to_thread(self.messages.mark_pinned, stored.cid)
         if isinstance(published, PubsubDisabled):
             # Not retried: the listener says so once, with the fix; peers get it by sync
             # once pubsub is on again.

@@ -3,7 +3,7 @@ was unset) is pinned at the service too, not only what it accepts from then on.
 
 It feeds the same durable queue as new messages (``RemotePinner.request``), so the service's
 downtime, its 429s and a bad token are handled there. Per board it walks the index in the
-order messages were received, from a cursor it saves after every step (``MessageIndex.meta``),
+order messages were received, from a cursor it saves after every step (``BackfillProgress``),
 so a crash or a Lambda timeout resumes where it stopped, and each restart only looks at what
 came since; then it offers the board's head-manifest chain back to the newest sealed page an
 earlier walk reached. Requests are idempotent, so a step done twice costs nothing. It is
@@ -26,7 +26,8 @@ from collections.abc import Awaitable, Callable
 from crypto import Cid, CryptoError, parse_cid
 from node.remote_pins.worker import RemotePinner
 from storage.errors import InvalidCursor
-from storage.index import MessageIndex
+from storage.ports.messages import MessageStore
+from storage.ports.state import BackfillProgress
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +41,14 @@ ROOM_POLL_SECONDS = 1.0
 WalkChain = Callable[[str, Cid | None, Callable[[Cid], None]], Awaitable[Cid | None]]
 
 
-SERVICE_KEY = "remotepin:service"
-# Holds the service a resend pass (after a change of service) is for, until the pass ends.
-RESEND_KEY = "remotepin:resend"
-
-
-def messages_key(board: str) -> str:
-    return f"remotepin:backfill:{board}"
-
-
-def pages_key(board: str) -> str:
-    return f"remotepin:backfill-pages:{board}"
-
-
 class RemotePinBackfill:
     """``requested``: entries handed to the queue in this process; ``done``: every board was
     walked to its end (in this process)."""
 
     def __init__(
         self,
-        index: MessageIndex,
+        messages: MessageStore,
+        progress: BackfillProgress,
         pinner: RemotePinner,
         boards: list[str],
         walk_chain: WalkChain,
@@ -68,7 +57,8 @@ class RemotePinBackfill:
         rate: float,
         max_backlog: int = MAX_BACKLOG,
     ) -> None:
-        self.index = index
+        self.messages = messages
+        self.progress = progress
         self.pinner = pinner
         self.boards = list(boards)
         self.walk_chain = walk_chain
@@ -87,16 +77,16 @@ class RemotePinBackfill:
         """Whether this pass sends entries again: PIN_SERVICE_URL changed since the last
         backfill (then every board starts over), or a pass for this service is unfinished."""
         url = self.pinner.url
-        saved = self.index.meta_get(SERVICE_KEY)
+        saved = self.progress.service()
         if saved != url:
-            self.index.meta_set(SERVICE_KEY, url)
+            self.progress.set_service(url)
             if saved:
                 log.warning("pinning service changed: everything is pinned again at %s", url)
                 for board in self.boards:
-                    self.index.meta_set(messages_key(board), "")
-                    self.index.meta_set(pages_key(board), "")
-                self.index.meta_set(RESEND_KEY, url)
-        return self.index.meta_get(RESEND_KEY) == url
+                    self.progress.set_cursor(board, None)
+                    self.progress.set_sealed_page(board, None)
+                self.progress.set_resending(url)
+        return self.progress.resending() == url
 
     def _queue(self, cid: str, kind: str) -> None:
         if self._resend:
@@ -120,19 +110,18 @@ class RemotePinBackfill:
                 return requested, False
             requested += await self._pages(board)
         if self._resend:
-            self.index.meta_set(RESEND_KEY, "")
+            self.progress.set_resending(None)
             self._resend = False
         self.done = True
         return requested, True
 
     def _messages(self, board: str, limit: int) -> tuple[int, bool]:
-        key = messages_key(board)
         try:
-            page = self.index.list_since(board, self.index.meta_get(key) or None, limit)
+            page = self.messages.list_since(board, self.progress.cursor(board), limit)
         except InvalidCursor:
-            # The index was reset under its meta (a restored backup): start the board over.
+            # The messages were reset under the saved position (a restored backup): start over.
             log.warning("remote-pin backfill of %s: saved position unusable, starting over", board)
-            page = self.index.list_since(board, None, limit)
+            page = self.messages.list_since(board, None, limit)
         requested = 0
         for message in page.messages:
             local = message.source == "local"
@@ -140,13 +129,12 @@ class RemotePinBackfill:
                 self._queue(message.cid, "message" if local else "replica")
                 requested += 1
         if page.messages and page.next_cursor is not None:
-            self.index.meta_set(key, page.next_cursor)
+            self.progress.set_cursor(board, page.next_cursor)
         self.requested += requested
         return requested, len(page.messages) < limit
 
     async def _pages(self, board: str) -> int:
-        key = pages_key(board)
-        saved = self.index.meta_get(key)
+        saved = self.progress.sealed_page(board)
         try:
             until = parse_cid(saved) if saved else None
         except CryptoError:
@@ -160,7 +148,7 @@ class RemotePinBackfill:
 
         sealed = await self.walk_chain(board, until, offer)
         if sealed is not None:
-            self.index.meta_set(key, str(sealed))
+            self.progress.set_sealed_page(board, str(sealed))
         self.requested += offered
         return offered
 

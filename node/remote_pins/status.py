@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from node.remote_pins.worker import OPEN
+from storage.ports.remote_pins import OPEN
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -69,7 +69,7 @@ def message_remote_pin(
     ``failed`` or ``unpinning``. The service's URL and the last error, as in the status, only
     for a caller holding an API token."""
     pinner = services.remote_pins
-    pin = services.index.remote_pin_get(cid)
+    pin = services.store.remote_pins.get(cid)
     if pinner is None or pin is None:
         return None
     remote: dict[str, Any] = {

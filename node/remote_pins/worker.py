@@ -2,7 +2,7 @@
 replica it keeps for other authors) and every head-manifest page it publishes is also pinned at
 an IPFS Pinning Service (IPFS Cluster, Pinata, Filebase…); superseded pages are unpinned there.
 
-The queue lives in the index (``MessageIndex.remote_pin_*``), so nothing is lost when the
+The queue lives in the store (``RemotePinQueue``), so nothing is lost when the
 service is down or the node restarts. Each entry goes ``waiting`` → (POST /pins) → ``queued``
 / ``pinning`` → (followed with GET /pins/{id}) → ``pinned`` or ``failed``. A service that is
 down, times out or answers 429/5xx is retried with backoff, and one failure ends the round (no
@@ -11,14 +11,12 @@ hammering a service that is down). A bad token pauses the whole worker for
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from node.protocol.envelope import now_ms
 from node.toolkit.retry import backoff_ms, sleep_until_woken
-from storage.index import NEVER, MessageIndex, RemotePin
 from storage.pinning_service import (
     PinningServiceClient,
     PinNotFound,
@@ -28,12 +26,12 @@ from storage.pinning_service import (
     PinServiceUnavailable,
     PinStatus,
 )
+from storage.ports.remote_pins import NEVER, OPEN, RemotePin, RemotePinQueue
+from storage.ports.state import PinServiceHealth, PinServiceState
 
 log = logging.getLogger(__name__)
 
 BATCH = 64
-# States of entries still waiting for something (``pinned`` and a final ``failed`` are not).
-OPEN = ("waiting", "queued", "pinning", "unpinning")
 AUTH_PAUSE_SECONDS = 60.0
 # A "failed" from the service is looked at again this many times, then the pin is sent once
 # more and looked at as many times again before it is final: IPFS Cluster reports the pins of a
@@ -45,9 +43,6 @@ LOST_AFTER = 3
 # A worker with nothing to send asks the service this often whether it answers, so that status
 # says so on an idle node too (one cheap request; none while a bad token pauses the worker).
 PROBE_SECONDS = 30.0
-# Where a run without background loops (a scheduled Lambda run) leaves what it learnt of the
-# service, for the status of the containers that answer HTTP and never talk to it.
-STATE_KEY = "remotepin:state"
 
 Origins = Callable[[], Awaitable[list[str]]]
 Connect = Callable[[str], Awaitable[None]]
@@ -61,7 +56,8 @@ class RemotePinner:
 
     def __init__(
         self,
-        index: MessageIndex,
+        queue: RemotePinQueue,
+        saved_state: PinServiceState,
         client: PinningServiceClient,
         *,
         name: str,
@@ -69,7 +65,8 @@ class RemotePinner:
         origins: Origins,
         connect: Connect,
     ) -> None:
-        self.index = index
+        self.queue = queue
+        self.saved_state = saved_state
         self.client = client
         self.name = name
         self.meta = meta
@@ -92,22 +89,22 @@ class RemotePinner:
 
     def request(self, cid: str, kind: str) -> None:
         """Pin ``cid`` at the service (durably queued; sent by the worker)."""
-        self.index.remote_pin_want(cid, kind, now_ms())
+        self.queue.want(cid, kind, now_ms())
         self._wake.set()
 
     def resend(self, cid: str, kind: str) -> None:
         """Pin ``cid`` at the service even if an earlier one said pinned (that was another
         service: PIN_SERVICE_URL changed)."""
-        self.index.remote_pin_resend(cid, kind, now_ms())
+        self.queue.resend(cid, kind, now_ms())
         self._wake.set()
 
     def release(self, cid: str) -> None:
         """Remove ``cid``'s pin at the service (a superseded head page)."""
-        self.index.remote_pin_release(cid, now_ms())
+        self.queue.release(cid, now_ms())
         self._wake.set()
 
     def backlog(self) -> dict[str, int]:
-        return self.index.remote_pin_counts()
+        return self.queue.counts()
 
     def open_entries(self) -> int:
         counts = self.backlog()
@@ -120,7 +117,7 @@ class RemotePinner:
             return 0
         moved = 0
         due_at = NEVER - 1 if ignore_backoff else now_ms()
-        for pin in self.index.remote_pin_due(due_at, BATCH):
+        for pin in self.queue.due(due_at, BATCH):
             try:
                 await self._step(pin)
             except PinServiceUnauthorized as exc:
@@ -186,12 +183,12 @@ class RemotePinner:
             error[:500],
             now_ms(),
         )
-        self.index.remote_pin_update(later, pin.state)
+        self.queue.update(later, pin.state)
 
     async def _step(self, pin: RemotePin) -> None:
         if pin.state == "unpinning":
             await self.client.remove(pin.request_id or pin.cid)
-            if self.index.remote_pin_forget(pin.cid, "unpinning"):
+            if self.queue.forget(pin.cid, "unpinning"):
                 self.unpinned += 1
             return
         if pin.state == "waiting":
@@ -221,13 +218,13 @@ class RemotePinner:
     async def _released_meanwhile(self, cid: str, request_id: str) -> None:
         """The pin was released while its POST was on the way (a head page superseded at
         once): the entry is gone or unpinning without a request id, so remove it now."""
-        current = self.index.remote_pin_get(cid)
+        current = self.queue.get(cid)
         if current is None:
             await self.client.remove(request_id)
             self.unpinned += 1
         elif current.state == "unpinning" and not current.request_id:
             with_id = RemotePin(cid, current.kind, "unpinning", request_id, 0, now_ms())
-            self.index.remote_pin_update(with_id, "unpinning")
+            self.queue.update(with_id, "unpinning")
 
     def _record(
         self, pin: RemotePin, status: PinStatus | None, attempts: int, error: str = ""
@@ -248,7 +245,7 @@ class RemotePinner:
             else:
                 due = now + backoff_ms(attempts)
         updated = RemotePin(pin.cid, pin.kind, state, request_id, attempts, due, error, now)
-        if not self.index.remote_pin_update(updated, pin.state):
+        if not self.queue.update(updated, pin.state):
             return False
         if state != pin.state and state == "pinned":
             self.pinned += 1
@@ -272,12 +269,14 @@ class RemotePinner:
             log.debug("delegate %s not dialled: %s", address, exc)
 
     def save_state(self) -> None:
-        self.index.meta_set(STATE_KEY, json.dumps([self.state, self.last_error]))
+        """Where a run without background loops (a scheduled Lambda run) leaves what it
+        learnt of the service, for the status of the containers that never talk to it."""
+        self.saved_state.put(PinServiceHealth(self.state, self.last_error))
 
     def load_state(self) -> None:
-        saved = self.index.meta_get(STATE_KEY)
-        if saved:
-            self.state, self.last_error = json.loads(saved)
+        saved = self.saved_state.get()
+        if saved is not None:
+            self.state, self.last_error = saved.state, saved.last_error
 
     async def run_scheduled(self) -> int:
         """A scheduled run's turn (no background loop): work the whole due queue once,

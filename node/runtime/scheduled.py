@@ -59,7 +59,7 @@ async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dic
         log.warning("scheduled catch-up failed: %s", exc)
         result["caughtUp"], result["syncError"] = 0, str(exc)
     result["catchUp"] = services.syncer.status(services.settings.boards)
-    result["outboxLeft"] = services.index.outbox_size()
+    result["outboxLeft"] = services.store.outbox.size()
     if services.remote_backfill is not None:
         # What the node held before PIN_SERVICE_URL was set, as much as the queue has room for.
         result["remotePinsBackfilled"] = await services.remote_backfill.run_scheduled()

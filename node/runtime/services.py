@@ -30,8 +30,8 @@ from node.runtime.secrets import pin_service_token, with_secrets
 from node.runtime.supervisor import DaemonSupervisor
 from node.settings import Limits, Settings
 from node.toolkit.events import MessageBus
-from storage.index import MessageIndex
 from storage.ipfs import IpfsClient
+from storage.ports.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,15 @@ def rate_limiter(limits: Limits) -> RateLimiter:
     )
 
 
-def open_index(settings: Settings) -> MessageIndex:
+def open_store(settings: Settings) -> Store:
     if settings.store == "dynamodb":
-        from storage.dynamodb_index import DynamoMessageIndex
+        from storage.dynamodb.store import DynamoStore
 
         assert settings.dynamodb_table
-        return DynamoMessageIndex(settings.dynamodb_table)
-    from storage.sqlite_index import SqliteMessageIndex
+        return DynamoStore(settings.dynamodb_table)
+    from storage.sqlite.store import SqliteStore
 
-    return SqliteMessageIndex(settings.data_dir / "index.sqlite3")
+    return SqliteStore(settings.data_dir / "index.sqlite3")
 
 
 def peers_line(addresses: list[str]) -> str | None:
@@ -80,7 +80,7 @@ def log_peers_line(monitor: DaemonMonitor) -> None:
 class NodeServices:
     settings: Settings
     key: NodeKey
-    index: MessageIndex
+    store: Store
     ipfs: IpfsClient
     bus: MessageBus
     pipeline: BroadcastPipeline
@@ -107,25 +107,25 @@ class NodeServices:
     def from_settings(cls, settings: Settings) -> "NodeServices":
         settings = with_secrets(settings)
         key = load_node_key(settings)
-        index = open_index(settings)
+        store = open_store(settings)
         ipfs = IpfsClient(settings.ipfs_api, settings.ipfs_api_auth)
         bus = MessageBus()
-        pipeline = BroadcastPipeline(index, ipfs, bus)
+        pipeline = BroadcastPipeline(store.messages, store.outbox, ipfs, bus)
         monitor = DaemonMonitor(ipfs, [topic_for(board) for board in settings.boards])
-        outbox = OutboxWorker(pipeline)
+        outbox = OutboxWorker(pipeline, store.outbox)
         monitor.on_reachable.append(outbox.wake)
         monitor.on_reachable.append(lambda: log_peers_line(monitor))
-        peerbook = PeerBook(index, max_peers=settings.limits.peer_table)
-        replicator = Replicator(index, ipfs, max_queue=settings.limits.replication_queue)
+        peerbook = PeerBook(store.peers, max_peers=settings.limits.peer_table)
+        replicator = Replicator(store.messages, ipfs, max_queue=settings.limits.replication_queue)
         limiter = rate_limiter(settings.limits)
         budget = StorageBudget(
-            lambda: monitor.repo_bytes + index.size_bytes(),
+            lambda: monitor.repo_bytes + store.size_bytes(),
             settings.data_dir if settings.store == "sqlite" else None,
             settings.limits.storage_budget_mb,
             settings.limits.min_free_disk_mb,
         )
         ingest = Ingestor(
-            index,
+            store.messages,
             bus,
             peerbook,
             replicator,
@@ -137,7 +137,7 @@ class NodeServices:
             ipfs,
             ingest,
             peerbook,
-            index,
+            store.frontiers,
             settings.sync_depth,
             rate=settings.sync_rate,
             horizon_days=settings.sync_horizon_days,
@@ -148,7 +148,14 @@ class NodeServices:
         mesh = MeshDoctor(ipfs, settings.boards, settings.peers)
         pipeline.on_no_peers = mesh.suspect
         heads = HeadPublisher(
-            index, ipfs, key, settings.boards, bus, settings.head_interval, mesh.suspect
+            store.messages,
+            store.heads,
+            ipfs,
+            key,
+            settings.boards,
+            bus,
+            settings.head_interval,
+            mesh.suspect,
         )
         ingest.on_hello = heads.answer_hello
         listener = PubsubListener(ipfs, settings.boards, ingest)
@@ -156,7 +163,7 @@ class NodeServices:
         services = cls(
             settings,
             key,
-            index,
+            store,
             ipfs,
             bus,
             pipeline,
@@ -176,7 +183,8 @@ class NodeServices:
         if settings.pin_service_url:
             services.remote_pins = pinner = services._remote_pinner(settings)
             services.remote_backfill = RemotePinBackfill(
-                index,
+                store.messages,
+                store.backfill,
                 pinner,
                 settings.boards,
                 heads.walk_chain,
@@ -203,7 +211,8 @@ class NodeServices:
             return [a for a in info.addresses if "/p2p/" in a] if info else []
 
         pinner = RemotePinner(
-            self.index,
+            self.store.remote_pins,
+            self.store.pin_service,
             client,
             name=settings.pin_service_name,
             meta={"app": "onusone", "node": self.key.public_hex},
@@ -266,6 +275,6 @@ class NodeServices:
         await self.ipfs.aclose()
         if self.remote_pins is not None:
             await self.remote_pins.aclose()
-        self.index.close()
+        self.store.close()
         for callback in self.on_stop:
             await asyncio.to_thread(callback)

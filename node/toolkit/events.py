@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from storage.index import StoredMessage
+from storage.ports.messages import StoredMessage
 
 SUBSCRIBER_QUEUE = 256
 

@@ -12,7 +12,7 @@ from node.network.replicator import Replicator
 from node.runtime.ports import free_port
 from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient
-from storage.sqlite_index import SqliteMessageIndex
+from storage.sqlite.store import SqliteStore
 from tests.support.processes import NodeProcess
 
 # Empty means "not set": the node's own defaults, which have every limit on.
@@ -45,8 +45,10 @@ def from_address(node: NodeProcess, address: str) -> httpx.Client:
 @pytest.fixture
 def ingest(tmp_path):
     """An in-process ingestor serving the board ``general``, on a real SQLite file."""
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"))
-    ingestor = Ingestor(index, MessageBus(), PeerBook(index), replicator, boards=["general"])
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    replicator = Replicator(store.messages, IpfsClient("http://127.0.0.1:9"))
+    ingestor = Ingestor(
+        store.messages, MessageBus(), PeerBook(store.peers), replicator, boards=["general"]
+    )
     yield ingestor
-    index.close()
+    store.close()

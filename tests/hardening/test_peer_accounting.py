@@ -1,5 +1,5 @@
 """Peer accounting that cannot be gamed: the peer table is bounded (least recently seen
-forgotten, in memory and in the index), /api/peers is paged, the replication queue is bounded.
+forgotten, in memory and in the store), /api/peers is paged, the replication queue is bounded.
 (Replays earning nothing: tests/hardening/test_strict_input.py.)"""
 
 from pathlib import Path
@@ -7,16 +7,16 @@ from pathlib import Path
 from node.network.peerbook import PeerBook
 from node.network.replicator import REPLICAS_DROPPED, Replicator
 from node.runtime.ports import free_port
-from storage.index import PeerStats
 from storage.ipfs import IpfsClient
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.peers import PeerStats
+from storage.sqlite.store import SqliteStore
 from tests.hardening.conftest import ON
 from tests.support.processes import NodeProcess
 
 
 def test_peer_table_keeps_the_most_recently_seen(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    book = PeerBook(index, max_peers=5)
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    book = PeerBook(store.peers, max_peers=5)
     book.valid("12D3KooWHonest")
     for i in range(50):
         book.invalid(f"12D3KooWSybil{i}", "invalid_json")
@@ -25,27 +25,27 @@ def test_peer_table_keeps_the_most_recently_seen(tmp_path):
     book.flush()
     kept = set(book.snapshot())
     assert len(kept) == 5 and "12D3KooWHonest" in kept and "12D3KooWSybil49" in kept
-    assert set(index.peer_stats()) == kept
+    assert set(store.peers.all()) == kept
     assert book.evicted == 46
-    index.close()
+    store.close()
 
 
 def test_replication_queue_is_bounded_and_counts_what_it_drops(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    replicator = Replicator(index, IpfsClient("http://127.0.0.1:9"), max_queue=3)
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    replicator = Replicator(store.messages, IpfsClient("http://127.0.0.1:9"), max_queue=3)
     before = REPLICAS_DROPPED.get()
     for i in range(5):
         replicator.submit(f"cid-{i}")
     assert replicator.backlog() == 3 and REPLICAS_DROPPED.get() - before == 2
-    index.close()
+    store.close()
 
 
 def seed_peers(data_dir: Path, count: int) -> None:
     data_dir.mkdir(parents=True)
-    index = SqliteMessageIndex(data_dir / "index.sqlite3")
+    store = SqliteStore(data_dir / "index.sqlite3")
     for i in range(count):
-        index.record_peer(PeerStats(f"12D3KooWPeer{i:03d}", valid=i, last_seen=1_000 + i))
-    index.close()
+        store.peers.record(PeerStats(f"12D3KooWPeer{i:03d}", valid=i, last_seen=1_000 + i))
+    store.close()
 
 
 def test_peers_are_paged_and_the_table_is_bounded_at_start(tmp_path):

@@ -15,7 +15,7 @@ from node.runtime.services import rate_limiter
 from node.settings import Limits, Settings, SettingsError
 from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.sqlite.store import SqliteStore
 from tests.conftest import signed_envelope
 from tests.hardening.conftest import from_address
 
@@ -115,18 +115,18 @@ def test_reads_have_a_budget_per_address_but_health_does_not(offline_factory):
 
 @pytest.fixture
 def ingest(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    store = SqliteStore(tmp_path / "index.sqlite3")
     limits = Limits(rate_peer="50/minute", rate_peer_author="10/minute")
     ingestor = Ingestor(
-        index,
+        store.messages,
         MessageBus(),
-        PeerBook(index),
-        Replicator(index, IpfsClient("http://127.0.0.1:9")),
+        PeerBook(store.peers),
+        Replicator(store.messages, IpfsClient("http://127.0.0.1:9")),
         boards=["general"],
         limiter=rate_limiter(limits),
     )
     yield ingestor
-    index.close()
+    store.close()
 
 
 def announce(key: NodeKey, content: str) -> bytes:

@@ -13,7 +13,7 @@ from crypto import NodeKey, canonical_bytes, cid_for_bytes, sign_envelope
 from node.network.reputation import reputation
 from node.protocol.announcement import message_announcement
 from node.runtime.ports import free_port
-from storage.index import encode_cursor
+from storage.cursors import encode_cursor
 from storage.ipfs import PubsubMessage
 from tests.conftest import signed_envelope
 from tests.hardening.conftest import ON

@@ -43,7 +43,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
 def listed(services: NodeServices) -> set[bytes]:
     found, cursor = set(), None
     while True:
-        page = services.index.list_board("general", 200, cursor)
+        page = services.store.messages.list_board("general", 200, cursor)
         found.update(parse_cid(m.cid).to_bytes() for m in page.messages)
         if page.next_cursor is None:
             return found

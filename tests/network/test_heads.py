@@ -6,9 +6,9 @@ from node.network.heads import HeadPublisher
 from node.protocol.envelope import now_ms
 from node.protocol.manifest import PAGE_MESSAGES, parse_manifest
 from node.toolkit.events import MessageBus
-from storage.index import NewMessage
 from storage.ipfs import IpfsClient
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.messages import NewMessage
+from storage.sqlite.store import SqliteStore
 from tests.conftest import signed_envelope
 from tests.support.network import pinned
 
@@ -31,9 +31,10 @@ async def chain(ipfs, head) -> list:
 
 
 async def test_pages_fill_up_link_back_and_survive_a_restart(ipfs_daemon, tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    db = SqliteStore(tmp_path / "index.sqlite3")
+    index = db.messages
     ipfs = IpfsClient(ipfs_daemon.api_multiaddr)
-    heads = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+    heads = HeadPublisher(index, db.heads, ipfs, KEY, ["general"], MessageBus(), 1.0)
     try:
         store(index, 10)
         first = await heads.update("general")
@@ -48,7 +49,7 @@ async def test_pages_fill_up_link_back_and_survive_a_restart(ipfs_daemon, tmp_pa
         assert head.to_bytes() in pinned(ipfs_daemon)
         assert await heads.update("general") == head, "no new message, same head"
 
-        restarted = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+        restarted = HeadPublisher(index, db.heads, ipfs, KEY, ["general"], MessageBus(), 1.0)
         store(index, 5, start=600)
         after = await restarted.update("general")
         pages = await chain(ipfs, after)
@@ -56,15 +57,16 @@ async def test_pages_fill_up_link_back_and_survive_a_restart(ipfs_daemon, tmp_pa
         assert pages[0].prev == parse_manifest(await ipfs.cat(head), head, "general").prev
     finally:
         await ipfs.aclose()
-        index.close()
+        db.close()
 
 
 async def test_walk_chain_visits_every_page_once_then_only_what_came_after(ipfs_daemon, tmp_path):
     """The remote-pin backfill's walk: the whole chain the first time, then back to the newest
     sealed page the previous walk returned."""
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    db = SqliteStore(tmp_path / "index.sqlite3")
+    index = db.messages
     ipfs = IpfsClient(ipfs_daemon.api_multiaddr)
-    heads = HeadPublisher(index, ipfs, KEY, ["general"], MessageBus(), 1.0)
+    heads = HeadPublisher(index, db.heads, ipfs, KEY, ["general"], MessageBus(), 1.0)
     try:
         assert await heads.walk_chain("general", None, lambda cid: None) is None, "no chain"
         store(index, 600)
@@ -85,4 +87,4 @@ async def test_walk_chain_visits_every_page_once_then_only_what_came_after(ipfs_
         assert sealed not in since and boundary == pages[0].prev
     finally:
         await ipfs.aclose()
-        index.close()
+        db.close()

@@ -215,7 +215,8 @@ async def test_catch_up_without_background_loops_as_on_lambda(line_network, tmp_
         caught_up = await catch_up(services, listen_seconds=LISTEN_SECONDS)
         elapsed = time.monotonic() - started
         have = {
-            parse_cid(m.cid).to_bytes() for m in services.index.list_board("general", 500).messages
+            parse_cid(m.cid).to_bytes()
+            for m in services.store.messages.list_board("general", 500).messages
         }
         assert own <= have and caught_up == len(have) and history <= have
         assert history <= pinned(daemon)

@@ -91,7 +91,7 @@ def load_handler(monkeypatch) -> Iterator[Callable[..., ModuleType]]:
     sys.modules.pop("handler", None)
     for module in loaded:
         asyncio.get_event_loop().run_until_complete(module.services.ipfs.aclose())
-        module.services.index.close()
+        module.services.store.close()
 
 
 def call(module: ModuleType, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 
 from crypto import NodeKey
-from storage.dynamodb_index import create_table
+from storage.dynamodb.table import create_table
 from tests.serverless.cli import RUNTIME_PARAMS, serverless
 from tests.serverless.events import http_event
 

@@ -8,8 +8,11 @@ import time
 import boto3
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
-from storage.dynamodb_index import DynamoMessageIndex, _contiguous
-from storage.index import NewMessage, encode_cursor
+from storage.cursors import encode_cursor
+from storage.dynamodb.messages import DynamoMessages, contiguous
+from storage.dynamodb.store import DynamoStore
+from storage.dynamodb.table import Table
+from storage.ports.messages import NewMessage
 from tests.conftest import signed_envelope
 from tests.serverless.conftest import call
 from tests.serverless.events import LambdaContext, http_event
@@ -77,12 +80,12 @@ def new_message(content: str) -> NewMessage:
     return NewMessage(str(cid_for_bytes(canonical_bytes(envelope))), envelope, "local", 1)
 
 
-class RacedIndex(DynamoMessageIndex):
+class RacedMessages(DynamoMessages):
     """A Lambda whose first write loses a race: between reading the board counter and
     committing, another Lambda (``rival``) commits a message of its own."""
 
-    def __init__(self, table: str, rival: DynamoMessageIndex, message: NewMessage) -> None:
-        super().__init__(table)
+    def __init__(self, table: str, rival: DynamoMessages, message: NewMessage) -> None:
+        super().__init__(Table(table))
         self.rival, self.rival_message, self.reads = rival, message, 0
 
     def _current_seq(self, board: str) -> int:
@@ -97,9 +100,9 @@ def test_a_writer_that_loses_the_race_retries_and_no_seq_is_skipped(aws_env, dyn
     """moto does not isolate concurrent transactions, so the race is staged: the loser's
     conditioned counter update fails, it reads again and takes the next seq; a reader walking
     from the start sees both, in commit order, and the counter is the last seq."""
-    rival = DynamoMessageIndex(dynamodb_table)
+    rival = DynamoStore(dynamodb_table).messages
     first, second = new_message("rival commits first"), new_message("loser retries")
-    loser = RacedIndex(dynamodb_table, rival, first)
+    loser = RacedMessages(dynamodb_table, rival, first)
     assert loser.add([second], outbox_at=1) == [True]
     assert loser.reads == 2, "the lost race was retried"
     page = rival.list_since("general", None, 10)
@@ -116,9 +119,9 @@ def test_a_reader_stops_at_a_fresh_gap_and_passes_an_old_hole():
         return {"seq": {"N": str(seq)}, "received_at": {"N": str(received)}}
 
     fresh = [item(1, now_ms), item(3, now_ms)]
-    assert _contiguous(fresh, 0) == fresh[:1]
+    assert contiguous(fresh, 0) == fresh[:1]
     old = [item(1, 0), item(3, 0)]
-    assert _contiguous(old, 0) == old
+    assert contiguous(old, 0) == old
 
 
 def test_serverless_throttles_and_caps_the_api_function(template):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.dynamodb_index import ATTRIBUTES, GLOBAL_INDEXES, KEY_SCHEMA
+from storage.dynamodb.table import ATTRIBUTES, GLOBAL_INDEXES, KEY_SCHEMA
 from tests.serverless.cli import RUNTIME_PARAMS, serverless
 
 STAGE = "pkgtest"
@@ -38,7 +38,7 @@ def test_artifact_holds_the_code_and_its_dependencies_only(packaged: Path):
         "node/runtime/scheduled.py",
         "node/http/static/index.html",
         "client/src/index.js",
-        "storage/dynamodb_index.py",
+        "storage/dynamodb/store.py",
     )
     for module in packaged_files:
         assert module in names

@@ -12,9 +12,9 @@ from node.protocol.envelope import now_ms
 from node.runtime.keys import load_node_key
 from node.settings import Settings
 from node.toolkit.events import MessageBus
-from storage.index import NewMessage
 from storage.ipfs import IpfsClient
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.messages import NewMessage
+from storage.sqlite.store import SqliteStore
 
 BATCH = 2_000
 
@@ -46,17 +46,17 @@ def seed_history(
     data_dir.mkdir(parents=True, exist_ok=True)
     key = load_node_key(Settings(data_dir=data_dir))
     cids = insert_history(data_dir, envelopes)
-    index = SqliteMessageIndex(data_dir / "index.sqlite3")
+    store = SqliteStore(data_dir / "index.sqlite3")
     try:
-        asyncio.run(_publish(index, ipfs_api, key, board))
+        asyncio.run(_publish(store, ipfs_api, key, board))
     finally:
-        index.close()
+        store.close()
     return cids
 
 
-async def _publish(index: SqliteMessageIndex, ipfs_api: str, key: NodeKey, board: str) -> None:
+async def _publish(store: SqliteStore, ipfs_api: str, key: NodeKey, board: str) -> None:
     ipfs = IpfsClient(ipfs_api)
-    heads = HeadPublisher(index, ipfs, key, [board], MessageBus(), 1.0)
+    heads = HeadPublisher(store.messages, store.heads, ipfs, key, [board], MessageBus(), 1.0)
     try:
         head = None
         while (new := await heads.update(board)) != head:
@@ -69,12 +69,12 @@ def insert_history(data_dir: Path, envelopes: list[dict]) -> set[bytes]:
     """Store ``envelopes`` in the index of a *running* node (SQLite in WAL mode takes a second
     writer), as if it had accepted them while its peers were away: nothing is announced, and
     the node adds them to its head chain on its next round. Returns their CIDs as bytes."""
-    index = SqliteMessageIndex(data_dir / "index.sqlite3")
+    store = SqliteStore(data_dir / "index.sqlite3")
     cids = [cid_for_bytes(canonical_bytes(e)) for e in envelopes]
     try:
         for start in range(0, len(envelopes), BATCH):
             batch = zip(cids[start : start + BATCH], envelopes[start : start + BATCH], strict=True)
-            index.add([NewMessage(str(c), e, "local", now_ms()) for c, e in batch])
+            store.messages.add([NewMessage(str(c), e, "local", now_ms()) for c, e in batch])
     finally:
-        index.close()
+        store.close()
     return {cid.to_bytes() for cid in cids}

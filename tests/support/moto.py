@@ -57,7 +57,7 @@ def aws_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoSer
 @pytest.fixture
 def dynamodb_table(aws_env: MotoServer) -> str:
     """A new, empty table per test on the shared server, created as serverless.yml declares it."""
-    from storage.dynamodb_index import create_table
+    from storage.dynamodb.table import create_table
 
     name = f"onusone-{uuid.uuid4().hex[:12]}"
     create_table(name)

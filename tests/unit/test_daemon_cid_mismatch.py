@@ -10,8 +10,8 @@ from node.protocol.envelope import verify
 from node.publish.pipeline import BroadcastPipeline
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError
-from storage.index import NewMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.messages import NewMessage
+from storage.sqlite.store import SqliteStore
 from tests.conftest import signed_envelope
 
 
@@ -33,30 +33,30 @@ class LyingDaemon:
 
 
 @pytest.fixture
-def index(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    yield index
-    index.close()
+def store(tmp_path):
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    yield store
+    store.close()
 
 
-async def test_pipeline_refuses_another_cid_and_keeps_the_outbox_entry(index):
+async def test_pipeline_refuses_another_cid_and_keeps_the_outbox_entry(store):
     daemon = LyingDaemon()
-    pipeline = BroadcastPipeline(index, daemon, MessageBus())  # type: ignore[arg-type]
+    pipeline = BroadcastPipeline(store.messages, store.outbox, daemon, MessageBus())  # type: ignore[arg-type]
     verified = verify(signed_envelope(NodeKey.generate()), new_post=True)
     assert await pipeline.accept(verified)
     with pytest.raises(IpfsError, match="expected"):
         await pipeline.deliver(str(verified.cid))
     assert daemon.added == 1
-    assert index.get(str(verified.cid)).pinned is False
-    assert [item.cid for item in index.outbox_due(2**62, 10)] == [str(verified.cid)]
+    assert store.messages.get(str(verified.cid)).pinned is False
+    assert [item.cid for item in store.outbox.due(2**62, 10)] == [str(verified.cid)]
 
 
-async def test_replicator_refuses_another_cid_and_leaves_the_replica_queued(index):
+async def test_replicator_refuses_another_cid_and_leaves_the_replica_queued(store):
     daemon = LyingDaemon()
     verified = verify(signed_envelope(NodeKey.generate()), new_post=False)
     cid = str(verified.cid)
-    index.add([NewMessage(cid, verified.envelope, "pubsub:peer", 1)])
+    store.messages.add([NewMessage(cid, verified.envelope, "pubsub:peer", 1)])
     with pytest.raises(IpfsError, match="daemon stored"):
-        await Replicator(index, daemon).pin(cid)  # type: ignore[arg-type]
-    assert index.get(cid).pinned is False
-    assert [queued for _, queued in index.unpinned("", 10)] == [cid]
+        await Replicator(store.messages, daemon).pin(cid)  # type: ignore[arg-type]
+    assert store.messages.get(cid).pinned is False
+    assert [queued for _, queued in store.messages.unpinned("", 10)] == [cid]

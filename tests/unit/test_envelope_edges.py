@@ -21,7 +21,7 @@ from node.protocol.envelope import (
     unsigned_from_plain,
     verify,
 )
-from storage.index import PeerStats
+from storage.ports.peers import PeerStats
 from tests.conftest import signed_envelope
 
 KEY = NodeKey.generate()

@@ -1,4 +1,4 @@
-"""A chain's frontier survives its round trip through the index's meta, also as earlier
+"""A chain's frontier survives its round trip as saved text (the ``SyncFrontiers`` port), also as earlier
 releases saved it (with a ``failure`` text nothing read)."""
 
 import json

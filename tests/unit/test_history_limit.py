@@ -45,8 +45,8 @@ def test_memory_is_bounded():
 
 
 async def test_sync_drops_an_authors_messages_over_the_limit_and_counts_them(setup):  # noqa: F811
-    store, syncer, index = setup
-    syncer = another(store, syncer, index, history=HistoryLimit("10/minute"))
+    store, syncer, db = setup
+    syncer = another(store, syncer, db, history=HistoryLimit("10/minute"))
     fresh, other = NodeKey.generate(), NodeKey.generate()
     packed = [signed_envelope(fresh, f"packed {i}", ts=T0 + i) for i in range(30)]
     later = [signed_envelope(fresh, f"later {i}", ts=T0 + MINUTE + i) for i in range(3)]
@@ -54,7 +54,7 @@ async def test_sync_drops_an_authors_messages_over_the_limit_and_counts_them(set
     head = store.put(build_manifest(KEY, "general", 0, 1, None, packed + later + others))
     syncer.offer(head, "general", "stuffing-peer")
     assert await syncer.settle(5)
-    stored = {m.envelope["content"] for m in index.list_board("general", 100).messages}
+    stored = {m.envelope["content"] for m in db.messages.list_board("general", 100).messages}
     assert {m["content"] for m in later + others} <= stored
     assert len({m["content"] for m in packed} & stored) == 10
     stats = syncer.peers.snapshot()["stuffing-peer"]

@@ -1,4 +1,4 @@
-"""Ingest of pubsub announcements against a real SQLite index: what is accepted, what is
+"""Ingest of pubsub announcements against a real SQLite store: what is accepted, what is
 dropped with which reason code, batching, and the ingest rate."""
 
 import json
@@ -13,15 +13,16 @@ from node.network.replicator import Replicator
 from node.protocol.announcement import MAX_ANNOUNCEMENT_BYTES, message_announcement
 from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage
-from storage.sqlite_index import SqliteMessageIndex
+from storage.sqlite.messages import SqliteMessages
+from storage.sqlite.store import SqliteStore
 from tests.conftest import signed_envelope
 
 KEY = NodeKey.generate()
 PEER = "12D3KooWPeer"
 
 
-class CountingIndex(SqliteMessageIndex):
-    """The real SQLite index, counting its write transactions."""
+class CountingMessages(SqliteMessages):
+    """The real SQLite messages, counting their write transactions."""
 
     adds = 0
 
@@ -32,12 +33,13 @@ class CountingIndex(SqliteMessageIndex):
 
 @pytest.fixture
 def ingest(tmp_path):
-    index = CountingIndex(tmp_path / "index.sqlite3")
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    messages = CountingMessages(store.db)
     ipfs = IpfsClient("http://127.0.0.1:9")  # never called: replicas only queue here
-    ingestor = Ingestor(index, MessageBus(), PeerBook(index), Replicator(index, ipfs))
+    ingestor = Ingestor(messages, MessageBus(), PeerBook(store.peers), Replicator(messages, ipfs))
     ingestor.own_peer_id = "12D3KooWSelf"
     yield ingestor
-    index.close()
+    store.close()
 
 
 def announcement(envelope: dict, cid=None) -> bytes:
@@ -55,7 +57,7 @@ async def test_valid_announcement_is_indexed_pushed_and_queued_for_a_replica(ing
     assert ingest.receive(msg(announcement(envelope), "12D3KooWOther"), "general") == "duplicate"
     assert ingest.flush() == 1
     cid = str(cid_for_bytes(canonical_bytes(envelope)))
-    stored = ingest.index.get(cid)
+    stored = ingest.messages.get(cid)
     assert stored.envelope == envelope and stored.source == f"pubsub:{PEER}"
     assert (await live.queue.get())["message"]["cid"] == cid
     assert ingest.replicator.backlog() == 1
@@ -84,7 +86,7 @@ def bad_inputs() -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize(("code", "data"), bad_inputs())
 async def test_bad_input_is_dropped_with_its_reason_and_counted(ingest, code, data):
     assert ingest.receive(msg(data), "general") == code
-    assert ingest.flush() == 0 and ingest.index.count() == 0
+    assert ingest.flush() == 0 and ingest.messages.count() == 0
     stats = ingest.peers.snapshot()[PEER]
     assert stats.invalid == 1 and stats.invalid_reasons == {code: 1} and stats.valid == 0
 
@@ -113,8 +115,8 @@ async def test_writes_are_batched_and_ingest_is_fast(ingest):
     ingest.flush()
     rate = len(datas) / (time.perf_counter() - started)
     print(f"\ningest: {rate:,.0f} announcements/s (verify + index, one process)")
-    assert ingest.index.count() == 5000
-    assert ingest.index.adds <= 5000 // ingest.batch + 1
+    assert ingest.messages.count() == 5000
+    assert ingest.messages.adds <= 5000 // ingest.batch + 1
     assert ingest.peers.snapshot()[PEER].first_deliveries == 5000
 
 

@@ -1,6 +1,6 @@
 """The race a joining WebSocket client runs against a message being stored, made deterministic
 in process: the message is stored right before, or right after, the connection reads its
-backlog (by hooking that read of a real SQLite index). Either way it arrives exactly once."""
+backlog (by hooking that read of a real SQLite store). Either way it arrives exactly once."""
 
 import json
 import queue
@@ -15,7 +15,7 @@ from node.protocol.envelope import VerifiedEnvelope, now_ms, verify
 from node.runtime.ports import free_port
 from node.runtime.services import NodeServices
 from node.settings import Settings
-from storage.index import NewMessage, StoredMessage
+from storage.ports.messages import NewMessage, StoredMessage
 from tests.conftest import signed_envelope
 
 
@@ -25,7 +25,7 @@ def services(tmp_path):
     settings = Settings(ipfs_api=f"http://127.0.0.1:{free_port()}", data_dir=tmp_path)
     services = NodeServices.from_settings(settings)
     yield services
-    services.index.close()
+    services.store.close()
 
 
 def next_cids(ws, timeout: float = 10.0) -> list[str]:
@@ -48,7 +48,7 @@ def store_now(services: NodeServices, verified: VerifiedEnvelope) -> None:
     """What ``BroadcastPipeline.accept`` does, without leaving the event loop's thread: the
     hooked read below runs inside the connection's handler and cannot await."""
     message = NewMessage(str(verified.cid), verified.envelope, "local", now_ms())
-    assert services.index.add([message], outbox_at=now_ms()) == [True]
+    assert services.store.messages.add([message], outbox_at=now_ms()) == [True]
     services.bus.publish_message(
         StoredMessage.from_envelope(message.cid, message.envelope, message.received_at, "local")
     )
@@ -58,12 +58,12 @@ def store_now(services: NodeServices, verified: VerifiedEnvelope) -> None:
 def test_a_message_stored_while_a_client_joins_arrives_exactly_once(services, stored):
     key = NodeKey.generate()
     client = TestClient(create_app(services, background=False))
-    cursor = services.index.latest_cursor("general") or ""
+    cursor = services.store.messages.latest_cursor("general") or ""
     racing = verify(signed_envelope(key, "stored while the client joins"), new_post=True)
-    read_backlog = services.index.list_since
+    read_backlog = services.store.messages.list_since
 
     def list_since(board: str, since: str | None, limit: int, max_bytes: int | None = None):
-        services.index.list_since = read_backlog  # only the joining connection's read
+        services.store.messages.list_since = read_backlog  # only the joining connection's read
         if stored == "before_the_backlog_read":
             store_now(services, racing)
         page = read_backlog(board, since, limit, max_bytes)
@@ -73,7 +73,7 @@ def test_a_message_stored_while_a_client_joins_arrives_exactly_once(services, st
 
     first = verify(signed_envelope(key, "already there"), new_post=True)
     store_now(services, first)
-    services.index.list_since = list_since
+    services.store.messages.list_since = list_since
     with client.websocket_connect(f"/ws?board=general&since={cursor}") as ws:
         assert json.loads(ws.receive_text())["type"] == "hello"
         # Nothing else is posted until the racing message arrived: it needs no later wake-up.

@@ -3,8 +3,9 @@
 from node.network import peerbook
 from node.network.peerbook import COOL_DOWN_SECONDS, PeerBook
 from node.network.reputation import far_below_others, reputation
-from storage.index import PeerStats
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.peers import PeerStats
+from storage.sqlite.peers import SqlitePeers
+from storage.sqlite.store import SqliteStore
 
 
 def test_formula():
@@ -22,26 +23,27 @@ def test_cool_down_needs_evidence_and_distance_from_the_others():
     assert not far_below_others(PeerStats("p", valid=100, invalid=3), [99])
 
 
-class CountingIndex(SqliteMessageIndex):
+class CountingPeers(SqlitePeers):
     writes = 0
 
-    def record_peer(self, stats):
+    def record(self, stats):
         self.writes += 1
-        super().record_peer(stats)
+        super().record(stats)
 
 
 def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
-    index = CountingIndex(tmp_path / "i.sqlite3")
-    book = PeerBook(index)
+    store = SqliteStore(tmp_path / "i.sqlite3")
+    peers = CountingPeers(store.db)
+    book = PeerBook(peers)
     for _ in range(1000):
         book.valid("a")
     book.first_deliveries("a", 10)
     book.invalid("b", "bad_signature")
-    assert index.writes == 0
-    assert book.flush() == 2 and index.writes == 2
-    index.close()
+    assert peers.writes == 0
+    assert book.flush() == 2 and peers.writes == 2
+    store.close()
 
-    reopened = PeerBook(SqliteMessageIndex(tmp_path / "i.sqlite3"))
+    reopened = PeerBook(SqliteStore(tmp_path / "i.sqlite3").peers)
     stats = reopened.snapshot()
     assert (stats["a"].valid, stats["a"].first_deliveries) == (1000, 10)
     assert stats["b"].invalid_reasons == {"bad_signature": 1}
@@ -51,7 +53,7 @@ def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
 def test_cool_down_lasts_its_time_then_expires(tmp_path, monkeypatch):
     now = [5000.0]
     monkeypatch.setattr(peerbook.time, "monotonic", lambda: now[0])
-    book = PeerBook(SqliteMessageIndex(tmp_path / "i.sqlite3"), cool_down=COOL_DOWN_SECONDS)
+    book = PeerBook(SqliteStore(tmp_path / "i.sqlite3").peers, cool_down=COOL_DOWN_SECONDS)
     book.valid("honest")
     for _ in range(2):
         book.invalid("bad", "invalid_json")

@@ -18,7 +18,6 @@ from node.remote_pins.worker import (
     RemotePinner,
 )
 from node.settings import Settings, SettingsError
-from storage.index import NEVER
 from storage.pinning_service import (
     PinningServiceClient,
     PinNotFound,
@@ -27,7 +26,8 @@ from storage.pinning_service import (
     PinServiceUnauthorized,
     PinServiceUnavailable,
 )
-from storage.sqlite_index import SqliteMessageIndex
+from storage.ports.remote_pins import NEVER
+from storage.sqlite.store import SqliteStore
 
 CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
@@ -88,13 +88,13 @@ def service() -> FakeService:
 
 
 @pytest.fixture
-def index(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
-    yield index
-    index.close()
+def store(tmp_path):
+    store = SqliteStore(tmp_path / "index.sqlite3")
+    yield store
+    store.close()
 
 
-def pinner(index, client) -> RemotePinner:
+def pinner(store, client) -> RemotePinner:
     async def origins() -> list[str]:
         return ["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWorigin"]
 
@@ -102,7 +102,13 @@ def pinner(index, client) -> RemotePinner:
         return None
 
     return RemotePinner(
-        index, client, name="onusone", meta={"app": "onusone"}, origins=origins, connect=connect
+        store.remote_pins,
+        store.pin_service,
+        client,
+        name="onusone",
+        meta={"app": "onusone"},
+        origins=origins,
+        connect=connect,
     )
 
 
@@ -155,8 +161,8 @@ async def test_client_add_status_remove_and_a_refused_connection(service):
     await closed.aclose()
 
 
-async def test_down_service_is_retried_with_backoff_one_request_per_round(service, index):
-    worker = pinner(index, service.client())
+async def test_down_service_is_retried_with_backoff_one_request_per_round(service, store):
+    worker = pinner(store, service.client())
     cids = [CID, CID.replace("zy", "za"), CID.replace("zy", "zb")]
     for cid in cids:
         worker.request(cid, "message")
@@ -164,23 +170,23 @@ async def test_down_service_is_retried_with_backoff_one_request_per_round(servic
 
     assert await worker.run_once() == 0
     assert len(service.seen) == 1 and worker.state == "unreachable"
-    first = index.remote_pin_get(cids[0])
+    first = store.remote_pins.get(cids[0])
     assert first.state == "waiting" and first.attempts == 1 and first.next_attempt_at > now_ms()
     assert await worker.run_once(ignore_backoff=True) == 0
     assert len(service.seen) == 2
-    retried = index.remote_pin_due(NEVER - 1, 10)[-1]
+    retried = store.remote_pins.due(NEVER - 1, 10)[-1]
     assert retried.next_attempt_at >= now_ms() + 29_000  # Retry-After honoured
 
     assert await worker.run_once(ignore_backoff=True) == 3
     assert worker.state == "ok" and worker.last_error == ""
-    assert {index.remote_pin_get(cid).state for cid in cids} == {"queued"}
+    assert {store.remote_pins.get(cid).state for cid in cids} == {"queued"}
     assert await worker.run_once(ignore_backoff=True) == 3
-    assert {index.remote_pin_get(cid).state for cid in cids} == {"pinned"}
-    assert worker.pinned == 3 and index.remote_pin_counts() == {}
+    assert {store.remote_pins.get(cid).state for cid in cids} == {"pinned"}
+    assert worker.pinned == 3 and store.remote_pins.counts() == {}
 
 
-async def test_bad_token_pauses_the_worker(service, index):
-    worker = pinner(index, service.client(token="wrong"))
+async def test_bad_token_pauses_the_worker(service, store):
+    worker = pinner(store, service.client(token="wrong"))
     service.replies.append((401, {"error": {"reason": "UNAUTHORIZED"}}, {}))
     worker.request(CID, "message")
     assert await worker.run_once() == 0
@@ -189,56 +195,56 @@ async def test_bad_token_pauses_the_worker(service, index):
         worker.request(CID.replace("zy", f"z{i}"), "message")
         assert await worker.run_once() == 0
     assert len(service.seen) == 1
-    pin = index.remote_pin_get(CID)
+    pin = store.remote_pins.get(CID)
     assert pin.next_attempt_at >= now_ms() + AUTH_PAUSE_SECONDS * 1000 - 5_000
 
 
-async def test_release_removes_the_pin_and_a_lost_pin_is_sent_again(service, index):
-    worker = pinner(index, service.client())
+async def test_release_removes_the_pin_and_a_lost_pin_is_sent_again(service, store):
+    worker = pinner(store, service.client())
     worker.request(CID, "manifest")
     await worker.run_once()
     del service.pins[CID]  # the service lost it: a 404 may be a pin not taken up yet
     for _ in range(LOST_AFTER - 1):
         await worker.run_once(ignore_backoff=True)
-        assert index.remote_pin_get(CID).state == "queued"
+        assert store.remote_pins.get(CID).state == "queued"
     await worker.run_once(ignore_backoff=True)
-    assert index.remote_pin_get(CID).state == "waiting"
+    assert store.remote_pins.get(CID).state == "waiting"
     await worker.run_once(ignore_backoff=True)
     assert service.pins == {CID: "pinned"}
     await worker.run_once(ignore_backoff=True)
-    assert index.remote_pin_get(CID).state == "pinned"
+    assert store.remote_pins.get(CID).state == "pinned"
 
     worker.release(CID)
-    assert index.remote_pin_get(CID).state == "unpinning"
+    assert store.remote_pins.get(CID).state == "unpinning"
     await worker.run_once()
-    assert service.pins == {} and index.remote_pin_get(CID) is None and worker.unpinned == 1
+    assert service.pins == {} and store.remote_pins.get(CID) is None and worker.unpinned == 1
 
 
-async def test_a_page_released_while_its_pin_is_on_the_way_is_removed(service, index):
-    worker = pinner(index, service.client())
+async def test_a_page_released_while_its_pin_is_on_the_way_is_removed(service, store):
+    worker = pinner(store, service.client())
     worker.request(CID, "manifest")
     service.during_post = lambda: worker.release(CID)  # superseded during the POST
     await worker.run_once()
-    assert service.pins == {} and index.remote_pin_get(CID) is None
+    assert service.pins == {} and store.remote_pins.get(CID) is None
     assert [method for method, _, _ in service.seen] == ["POST", "DELETE"]
 
 
-async def test_failed_is_rechecked_then_sent_once_more_then_final(service, index):
-    worker = pinner(index, service.client())
+async def test_failed_is_rechecked_then_sent_once_more_then_final(service, store):
+    worker = pinner(store, service.client())
     worker.request(CID, "message")
     await worker.run_once()
     service.pins[CID] = "failed"
     for _ in range(FAILED_RECHECKS):
         await worker.run_once(ignore_backoff=True)
-    assert index.remote_pin_get(CID).state == "waiting"  # sent again
+    assert store.remote_pins.get(CID).state == "waiting"  # sent again
     await worker.run_once(ignore_backoff=True)
     assert [m for m, _, _ in service.seen].count("POST") == 2
     service.pins[CID] = "failed"
     for _ in range(FAILED_RECHECKS):
         await worker.run_once(ignore_backoff=True)
-    final = index.remote_pin_get(CID)
+    final = store.remote_pins.get(CID)
     assert final.state == "failed" and final.next_attempt_at == NEVER
-    assert index.remote_pin_counts() == {"failed": 1} and worker.failed == 2
+    assert store.remote_pins.counts() == {"failed": 1} and worker.failed == 2
 
 
 def test_pin_service_settings():
@@ -260,8 +266,8 @@ def test_pin_service_settings():
         Settings.from_env({"PIN_SERVICE_REPLICAS": "maybe"})
 
 
-async def test_an_idle_worker_probes_the_service_so_its_state_is_known(service, index):
-    worker = pinner(index, service.client())
+async def test_an_idle_worker_probes_the_service_so_its_state_is_known(service, store):
+    worker = pinner(store, service.client())
     await worker.probe_if_quiet()
     assert worker.state == "ok" and worker.requests == 1, "at start: one probe, answered 404"
     await worker.probe_if_quiet()

@@ -11,7 +11,7 @@ import pytest
 
 from crypto import Cid, NodeKey, cid_for_bytes, parse_cid
 from node.network import walk_scheduler
-from node.network.frontier import Chain, meta_key
+from node.network.frontier import Chain
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
@@ -22,7 +22,7 @@ from node.protocol.manifest import PAGE_MESSAGES, build_manifest
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
-from storage.sqlite_index import SqliteMessageIndex
+from storage.sqlite.store import SqliteStore
 from tests.conftest import signed_envelope
 
 KEY, AUTHOR = NodeKey.generate(), NodeKey.generate()
@@ -56,24 +56,21 @@ class PageStore:
 
 @pytest.fixture
 def setup(tmp_path):
-    index = SqliteMessageIndex(tmp_path / "index.sqlite3")
+    db = SqliteStore(tmp_path / "index.sqlite3")
     store = PageStore()
-    peers = PeerBook(index)
-    ingest = Ingestor(
-        index, MessageBus(), peers, Replicator(index, IpfsClient("http://127.0.0.1:9"))
-    )
-    syncer = HeadSyncer(store, ingest, peers, index, depth=4, rate=1000.0)  # type: ignore[arg-type]
-    yield store, syncer, index
-    index.close()
+    peers = PeerBook(db.peers)
+    replicator = Replicator(db.messages, IpfsClient("http://127.0.0.1:9"))
+    ingest = Ingestor(db.messages, MessageBus(), peers, replicator)
+    syncer = HeadSyncer(store, ingest, peers, db.frontiers, depth=4, rate=1000.0)  # type: ignore[arg-type]
+    yield store, syncer, db
+    db.close()
 
 
-def another(
-    store: PageStore, syncer: HeadSyncer, index: SqliteMessageIndex, **options
-) -> HeadSyncer:
-    """A new syncer on the same store, ingest and index: the node after a restart, or one with
-    other ``options``."""
+def another(store: PageStore, syncer: HeadSyncer, db: SqliteStore, **options) -> HeadSyncer:
+    """A new syncer on the same page store, ingest and database: the node after a restart, or
+    one with other ``options``."""
     options = {"depth": 4, "rate": 1000.0} | options
-    return HeadSyncer(store, syncer.ingest, syncer.peers, index, **options)  # type: ignore[arg-type]
+    return HeadSyncer(store, syncer.ingest, syncer.peers, db.frontiers, **options)  # type: ignore[arg-type]
 
 
 def chain(store: PageStore, board: str, pages: int) -> Cid:
@@ -109,7 +106,7 @@ def versions(store: PageStore, board: str, sealed: list[int], key: NodeKey = KEY
 
 
 async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
-    store, syncer, index = setup
+    store, syncer, db = setup
     for board in ("b1", "b2", "b3", "b4"):
         head = store.put(build_manifest(KEY, board, 0, 1, None, []))
         store.slow.add(head.to_bytes())
@@ -118,17 +115,17 @@ async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
     syncer.offer(honest, "general", "honest-peer")
     for _ in range(200):
         await asyncio.sleep(0.01)
-        if index.count("general") == 3 * PAGE_MESSAGES:
+        if db.messages.count("general") == 3 * PAGE_MESSAGES:
             break
-    assert index.count("general") == 3 * PAGE_MESSAGES
+    assert db.messages.count("general") == 3 * PAGE_MESSAGES
     status = syncer.status(["b1", "b2", "b3", "b4"])
     assert sum(board["walking"] for board in status.values()) == 1
     await syncer.settle(0.1)
 
 
 async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
-    store, syncer, index = setup
-    syncer = another(store, syncer, index, concurrency=0)  # nothing starts: every chain waits
+    store, syncer, db = setup
+    syncer = another(store, syncer, db, concurrency=0)  # nothing starts: every chain waits
     for n in range(MAX_QUEUE + 10):
         syncer.offer(store.put(f"head {n}".encode()), "general", f"peer-{n}")
     assert syncer.queued() == MAX_QUEUE
@@ -139,7 +136,7 @@ async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
 
 
 async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
-    store, syncer, index = setup
+    store, syncer, db = setup
     monkeypatch.setattr(walk_scheduler, "WALK_DEADLINE", 0.3)
     head = chain(store, "general", 3)
     second = json.loads(store.blocks[head.to_bytes()])["prev"]
@@ -150,23 +147,23 @@ async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
         if syncer.counters.step_timeouts:
             break
     assert syncer.counters.step_timeouts == 1
-    saved = Chain.from_json(index.meta_get(meta_key("general", "peer")))
+    saved = Chain.from_json(db.frontiers.get("general", "peer"))
     assert saved.gaps and saved.gaps[0].next == second and saved.gaps[0].seq == 1
     assert syncer.status(["general"])["general"]["caughtUp"] is False
-    assert index.count("general") == PAGE_MESSAGES
+    assert db.messages.count("general") == PAGE_MESSAGES
     await syncer.settle(0.1)
 
 
 async def test_pages_older_than_the_horizon_are_not_walked(setup):
-    store, syncer, index = setup
-    store_syncer = another(store, syncer, index, depth=10, horizon_days=1.0)
+    store, syncer, db = setup
+    store_syncer = another(store, syncer, db, depth=10, horizon_days=1.0)
     old = [signed_envelope(AUTHOR, f"old {i}") for i in range(PAGE_MESSAGES)]
     first = store.put(build_manifest(KEY, "general", 0, 1, None, old))
     recent = [signed_envelope(AUTHOR, f"recent {i}") for i in range(3)]
     head = store.put(build_manifest(KEY, "general", 1, now_ms(), first, recent, [first]))
     store_syncer.offer(head, "general", "peer")
     assert await store_syncer.settle(5)
-    assert index.count("general") == 3
+    assert db.messages.count("general") == 3
     assert store_syncer.status(["general"])["general"]["pagesPending"] == 0
 
 
@@ -179,7 +176,7 @@ async def wait_for(condition) -> None:
 
 
 async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontier(setup):
-    store, syncer, index = setup
+    store, syncer, db = setup
     # The author's chain had 4 sealed pages and an open one (``older``); now 8 sealed pages.
     older, newest = versions(store, "general", [4, 8])
     page3 = json.loads(store.blocks[newest.to_bytes()])["pages"][3]
@@ -189,18 +186,18 @@ async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontie
     await syncer.settle(0.1)  # stopped while fetching page 3: pages 7 to 4 walked
     store.slow.clear()
 
-    again = another(store, syncer, index)  # restarted
+    again = another(store, syncer, db)  # restarted
     again.resume()
     again.offer(older, "general", "peer")  # the older head, delivered late
     again.offer(newest, "general", "peer")
     assert await again.settle(5)
-    assert index.count("general") == 8 * PAGE_MESSAGES
+    assert db.messages.count("general") == 8 * PAGE_MESSAGES
     assert again.counters.pages_walked == 4  # pages 3 to 0, nothing twice
     assert again.status(["general"])["general"]["caughtUp"]
 
 
 async def test_a_chain_its_author_rebuilt_is_walked_whole(setup):
-    store, syncer, index = setup
+    store, syncer, db = setup
     syncer.offer(chain(store, "general", 3), "general", "peer")
     assert await syncer.settle(5)
     # The author lost its chain and wrote a new one, later, from seq 0: fewer pages, other
@@ -210,7 +207,7 @@ async def test_a_chain_its_author_rebuilt_is_walked_whole(setup):
     syncer.offer(rebuilt, "general", "peer")
     assert await syncer.settle(5)
     assert syncer.counters.pages_walked == 3 + 2
-    assert index.count("general") == 5 * PAGE_MESSAGES
+    assert db.messages.count("general") == 5 * PAGE_MESSAGES
 
 
 async def test_a_head_announced_again_during_its_walk_is_walked_once(setup):

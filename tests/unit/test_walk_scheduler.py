@@ -12,13 +12,13 @@ async def test_a_full_table_forgets_a_complete_chain_or_drops_the_new_one(
     setup,  # noqa: F811
     monkeypatch,
 ):
-    store, syncer, index = setup
+    store, syncer, db = setup
     monkeypatch.setattr(walk_scheduler, "MAX_CHAINS", 2)
-    syncer = another(store, syncer, index, concurrency=0)  # nothing walks: chains keep work
+    syncer = another(store, syncer, db, concurrency=0)  # nothing walks: chains keep work
     records = syncer.scheduler.records
     heads = {peer: store.put(peer.encode()) for peer in ("p1", "p2", "p3", "p4", "p5")}
     for peer in ("p1", "p2"):
-        FrontierStore(index).save(Chain(peer, "general", head=str(heads[peer])))
+        FrontierStore(db.frontiers).save(Chain(peer, "general", head=str(heads[peer])))
         syncer.offer(heads[peer], "general", peer)  # its head is walked already: complete
     records[("p1", "general")].stopped()
     assert set(records) == {("p1", "general"), ("p2", "general")} and syncer.queued() == 0

@@ -1,0 +1,28 @@
+"""Every storage port in one DynamoDB table: the store of a Lambda deployment.
+
+One table, overloaded keys (``pk`` only), two global secondary indexes:
+
+- message ``msg#<cid>``: the envelope (JSON text, so it comes back byte-for-byte), ``seq``,
+  ``pinned``; ``gsi1`` = (``board#<board>``, ``<ts>#<seq>``) lists a board newest first and
+  ``gsi2`` = (``board#<board>``, ``seq``) lists it in the order this node received it;
+- outbox entry ``outbox#<cid>``: ``gsi1`` = (``outbox``, ``<next_attempt_at>#<cid>``), due first;
+- replica entry ``replica#<cid>`` of a message received from a peer and not pinned yet:
+  ``gsi1`` = (``replicas``, ``<received_at>#<cid>``), oldest first;
+- peer ``peer#<id>`` (``gsi1`` = (``peers``, id)), meta ``meta#<key>`` (``gsi1`` = (``meta``,
+  key), so the sync frontiers are a Query of one partition; keys as in ``storage.meta``);
+- remote pin ``remotepin#<cid>``: while open, ``gsi1`` = (``remotepin``, ``<due>#<cid>``); a
+  pinned one drops its ``gsi1`` keys, so the partition is the backlog, not the history;
+- counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
+
+A message, its outbox or replica entry and the counters are written in one transaction
+conditioned on the message being new, so a duplicate changes nothing and counts stay exact
+without a Scan.
+
+Sequence numbers cannot be skipped by a reader: a message's ``seq`` is the board counter's
+next value, set in the same transaction on the condition that the counter still holds the
+value read (so sequence numbers are contiguous, and a seq is committed in order); concurrent
+writers that lose that race, or hit a ``TransactionConflict``, read again and retry with
+jittered backoff. ``list_since`` stops at a gap (a seq committed but not yet visible in the
+eventually consistent index) instead of stepping over it, unless the gap is older than
+``GAP_SECONDS`` (a hole left by an older version of this code).
+"""

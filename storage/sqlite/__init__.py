@@ -1,0 +1,1 @@
+"""Every storage port in one SQLite file (WAL): the default store."""
