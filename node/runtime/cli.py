@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -44,6 +45,22 @@ def _why(kind: str, repo_dir: Path) -> str:
     return f"no Kubo {pinned_version()} installed (scripts/setup.sh builds it when Go is there)"
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The HTTP socket, bound before anything else starts: a port that is taken ends ``serve``
+    at once with a clear error, instead of after the daemon and the node's loops started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -62,6 +79,13 @@ def serve(args: argparse.Namespace) -> int:
         lock = DataDirLock(settings.data_dir).acquire()
     except DataDirInUse as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    host = os.environ.get("HOST", "127.0.0.1")
+    try:
+        listener = listening_socket(host, settings.port)
+    except OSError as exc:
+        print(f"error: cannot listen on {host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        lock.release()
         return 2
     daemon = None
     if settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
@@ -102,11 +126,8 @@ def serve(args: argparse.Namespace) -> int:
         services.on_stop.append(daemon.stop)
     services.on_stop.append(lock.release)
     try:
-        host = os.environ.get("HOST", "127.0.0.1")
-        uvicorn.run(
+        config = uvicorn.Config(
             create_app(services),
-            host=host,
-            port=settings.port,
             log_level=settings.log_level.lower(),
             log_config=None,  # the node's own logging (LOG_FORMAT) for uvicorn's lines too
             access_log=settings.log_level == "DEBUG",
@@ -115,6 +136,7 @@ def serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
             http=guarded_protocol(settings.limits),
         )
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         if daemon is not None:
             daemon.stop()
