@@ -15,7 +15,7 @@ import logging
 import time
 from collections import OrderedDict
 
-from node.network.reputation import far_below_others, reputation
+from node.network.reputation import baseline, earns_cool_down, established, reputation
 from node.protocol.envelope import now_ms
 from storage.ports.peers import PeerStats, PeerStatsStore
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 2.0
 COOL_DOWN_SECONDS = 600.0
 MAX_PEERS = 1_000
+# The reputation baseline is computed over the whole table at most this often: a drop under a
+# flood must not cost time linear in the number of peers.
+BASELINE_SECONDS = 1.0
 
 
 class PeerBook:
@@ -41,6 +44,7 @@ class PeerBook:
         self._pending: dict[str, PeerStats] = {}
         self._forgotten: set[str] = set()
         self._ignored_until: dict[str, float] = {}
+        self._baseline = (0.0, -BASELINE_SECONDS)  # (value, monotonic time it was computed)
 
     def _all(self) -> OrderedDict[str, PeerStats]:
         """Least recently seen first."""
@@ -92,8 +96,7 @@ class PeerBook:
         for stats in (total, pending):
             stats.invalid += 1
             stats.invalid_reasons[code] = stats.invalid_reasons.get(code, 0) + 1
-        others = [reputation(s) for p, s in self._all().items() if p != peer_id]
-        if not self.ignored(peer_id) and far_below_others(total, others):
+        if not self.ignored(peer_id) and earns_cool_down(total, self.baseline()):
             if len(self._ignored_until) >= self.max_peers:
                 now = time.monotonic()
                 self._ignored_until = {p: t for p, t in self._ignored_until.items() if t > now}
@@ -104,6 +107,16 @@ class PeerBook:
                 reputation(total),
                 self.cool_down,
             )
+
+    def baseline(self) -> float:
+        """The established peers' median reputation, recomputed at most every
+        ``BASELINE_SECONDS``."""
+        value, taken_at = self._baseline
+        if time.monotonic() - taken_at >= BASELINE_SECONDS:
+            scores = [reputation(s) for s in self._all().values() if established(s)]
+            value = baseline(scores)
+            self._baseline = (value, time.monotonic())
+        return value
 
     def ignored(self, peer_id: str) -> bool:
         """True while the peer is in cool-down: its announcements and heads are dropped."""

@@ -8,9 +8,11 @@ it, so a peer that relays one forgery per four good messages stays at or below 5
 
 Reputation changes behaviour: a peer is put in cool-down (its announcements dropped, its head
 manifests not synced) when it has sent at least ``MIN_INVALID`` invalid messages, scores below
-``IGNORE_BELOW``, and is at least ``FAR_BELOW`` points under the median of the other peers (50,
-the score of an unknown peer, when there are no others). One bad message from an honest peer
-never does it.
+``IGNORE_BELOW``, and is at least ``FAR_BELOW`` points under the baseline: the median of the
+established peers, those that delivered at least one message new to this node (50, the score of
+an unknown peer, when there are none). Peer ids cost nothing, so peers that never delivered
+anything new do not count: a crowd of low-scoring sybils cannot drag the baseline down until
+nobody is ever ignored. One bad message from an honest peer never does it.
 """
 
 from statistics import median
@@ -30,10 +32,19 @@ def reputation(stats: PeerStats | None) -> int:
     return round(100 * (valid + 1) / (valid + INVALID_WEIGHT * invalid + 2))
 
 
-def far_below_others(stats: PeerStats, others: list[int]) -> bool:
-    """True when ``stats`` earn a cool-down, compared with the other peers' reputations."""
+def established(stats: PeerStats) -> bool:
+    """A peer that delivered at least one message new to this node: it counts in the baseline."""
+    return stats.first_deliveries > 0
+
+
+def baseline(reputations: list[int]) -> float:
+    """What a peer is compared with: the median of the established peers' reputations."""
+    return median(reputations) if reputations else NEUTRAL
+
+
+def earns_cool_down(stats: PeerStats, baseline: float) -> bool:
+    """True when ``stats`` earn a cool-down, compared with the ``baseline``."""
     if stats.invalid < MIN_INVALID:
         return False
     score = reputation(stats)
-    baseline = median(others) if others else NEUTRAL
     return score < IGNORE_BELOW and score <= baseline - FAR_BELOW

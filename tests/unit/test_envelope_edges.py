@@ -6,7 +6,7 @@ import time
 import pytest
 
 from crypto import NodeKey, canonical_bytes, sign_envelope
-from node.network.reputation import FAR_BELOW, IGNORE_BELOW, far_below_others, reputation
+from node.network.reputation import FAR_BELOW, IGNORE_BELOW, baseline, earns_cool_down, reputation
 from node.protocol.envelope import (
     MAX_AUTHOR_CHARS,
     MAX_CONTENT_BYTES,
@@ -123,11 +123,11 @@ def test_cool_down_bounds_are_exact():
     # Exactly IGNORE_BELOW is not "below": no cool-down, however far from the others.
     at_limit = PeerStats("p", valid=6, invalid=4)
     assert reputation(at_limit) == IGNORE_BELOW
-    assert not far_below_others(at_limit, [100])
+    assert not earns_cool_down(at_limit, baseline([100]))
     # Exactly FAR_BELOW under the others' median is far enough.
     low = PeerStats("p", invalid=3)
-    assert far_below_others(low, [reputation(low) + FAR_BELOW])
-    assert not far_below_others(low, [reputation(low) + FAR_BELOW - 1])
+    assert earns_cool_down(low, baseline([reputation(low) + FAR_BELOW]))
+    assert not earns_cool_down(low, baseline([reputation(low) + FAR_BELOW - 1]))
 
 
 def test_the_envelope_size_limit_counts_canonical_bytes_and_is_inclusive():

@@ -1,5 +1,5 @@
-"""A chain's frontier survives its round trip as saved text (the ``SyncFrontiers`` port), also as earlier
-releases saved it (with a ``failure`` text nothing read)."""
+"""A chain's frontier survives its round trip as saved text (the ``SyncFrontiers`` port), also
+as earlier releases saved it (with a ``failure`` text nothing read)."""
 
 import json
 
