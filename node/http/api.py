@@ -12,17 +12,14 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from crypto import CryptoError, parse_cid, sign_envelope
-from node.guards.rate_limits import RateLimited
-from node.guards.storage_budget import StorageFull
 from node.http.client_address import client_address
-from node.http.errors import ApiError, rate_limited
+from node.http.errors import REFUSALS, ApiError, refusal
 from node.http.params import int_param
 from node.http.status import node_status
 from node.network.bootstrap import with_peer_id
 from node.network.reputation import reputation
 from node.protocol.envelope import (
     MAX_ENVELOPE_BYTES,
-    InvalidMessage,
     check_served,
     now_ms,
     parse_json_object,
@@ -35,7 +32,7 @@ from node.remote_pins.status import message_remote_pin
 from node.settings import BOARD_PATTERN
 from node.toolkit.counters import POSTS
 from node.toolkit.retry import backoff_ms
-from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
+from storage.errors import IpfsError, IpfsUnavailable
 from storage.index import StoredMessage
 
 if TYPE_CHECKING:
@@ -74,11 +71,6 @@ async def read_body(request: Request, limit: int) -> bytes:
         # Gone, or closed by the body deadline (node.runtime.http_guard): nobody reads this.
         raise ApiError(408, "timeout", "the connection closed before the body arrived") from None
     return b"".join(chunks)
-
-
-def _invalid(exc: InvalidMessage) -> ApiError:
-    status = 413 if exc.code == "too_large" else 400
-    return ApiError(status, exc.code, exc.detail)
 
 
 def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
@@ -128,8 +120,8 @@ async def broadcast(request: Request) -> JSONResponse:
     services = services_of(request)
     try:
         return await _broadcast(request, services)
-    except ApiError as exc:
-        POSTS.inc(exc.code)
+    except REFUSALS as exc:
+        POSTS.inc(refusal(exc).code)
         raise
 
 
@@ -138,39 +130,29 @@ async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
     larger); a validly signed one also against its author's key, so nobody can spend an
     author's budget without the author's signature."""
     token = bearer_token(request, services.settings.api_tokens)
-    try:
-        if token is not None:
-            services.limiter.hit(("token", token))
-        else:
-            services.limiter.hit(("address", client_of(request)))
-        body = await read_body(request, MAX_ENVELOPE_BYTES)
-        obj = parse_json_object(body)
-        now = now_ms()
-        plain = None if "sig" in obj else obj
-        if plain is None:
-            verified = verify(obj, new_post=True, now=now)
-        else:
-            signer = _require_token(request, services.settings.api_tokens)
-            unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
-            earlier = idempotency.claimed(services.index, signer, plain, now)
-            if earlier is not None:
-                return _retried(services, earlier)
-            verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
-        check_served(verified.envelope["board"], services.settings.boards)
-        if token is None:
-            services.limiter.hit(("author", verified.envelope["pubkey"]))
-        services.budget.check()
-    except InvalidMessage as exc:
-        raise _invalid(exc) from None
-    except RateLimited as exc:
-        raise rate_limited(exc) from None
-    except StorageFull as exc:
-        raise ApiError(507, "storage_full", str(exc)) from None
+    if token is not None:
+        services.limiter.hit(("token", token))
+    else:
+        services.limiter.hit(("address", client_of(request)))
+    body = await read_body(request, MAX_ENVELOPE_BYTES)
+    obj = parse_json_object(body)
+    now = now_ms()
+    plain = None if "sig" in obj else obj
+    if plain is None:
+        verified = verify(obj, new_post=True, now=now)
+    else:
+        signer = _require_token(request, services.settings.api_tokens)
+        unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
+        earlier = idempotency.claimed(services.index, signer, plain, now)
+        if earlier is not None:
+            return _retried(services, earlier)
+        verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
+    check_served(verified.envelope["board"], services.settings.boards)
+    if token is None:
+        services.limiter.hit(("author", verified.envelope["pubkey"]))
+    services.budget.check()
     cid = str(verified.cid)
-    try:
-        is_new = await services.pipeline.accept(verified)
-    except IndexBusy as exc:
-        raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
+    is_new = await services.pipeline.accept(verified)
     if plain is not None:
         idempotency.claim(services.index, signer, plain, cid, now)
     if not is_new:
@@ -212,10 +194,7 @@ def board_param(request: HTTPConnection) -> str:
     board = request.query_params.get("board") or served[0]
     if not BOARD_PATTERN.fullmatch(board):
         raise ApiError(400, "invalid_board", "board must match [a-z0-9-]{1,64}")
-    try:
-        check_served(board, served)
-    except InvalidMessage as exc:
-        raise _invalid(exc) from None
+    check_served(board, served)
     return board
 
 
@@ -232,15 +211,12 @@ def messages_json(fields: dict[str, Any], messages: list[StoredMessage]) -> Resp
 async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
-    try:
-        page = services.index.list_board(
-            board,
-            int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
-            request.query_params.get("before"),
-            services.settings.limits.answer_max_bytes,
-        )
-    except InvalidCursor as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from None
+    page = services.index.list_board(
+        board,
+        int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
+        request.query_params.get("before"),
+        services.settings.limits.answer_max_bytes,
+    )
     return messages_json({"board": board, "nextCursor": page.next_cursor}, page.messages)
 
 
