@@ -23,6 +23,7 @@ from node.network.sync import HeadSyncer
 from node.protocol.announcement import topic_for
 from node.publish.outbox import OutboxWorker
 from node.publish.pipeline import BroadcastPipeline
+from node.publish.service import PublishService
 from node.remote_pins.backfill import RemotePinBackfill
 from node.remote_pins.worker import RemotePinner
 from node.runtime.keys import load_node_key
@@ -96,6 +97,7 @@ class NodeServices:
     bootstrap: BootstrapDialer
     limiter: RateLimiter
     budget: StorageBudget
+    publisher: PublishService
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
     remote_backfill: RemotePinBackfill | None = None
@@ -153,6 +155,16 @@ class NodeServices:
         ingest.on_hello = heads.answer_hello
         listener = PubsubListener(ipfs, settings.boards, ingest)
         bootstrap = BootstrapDialer(ipfs, settings.peers)
+        publisher = PublishService(
+            index=index,
+            pipeline=pipeline,
+            outbox=outbox,
+            limiter=limiter,
+            budget=budget,
+            key=key,
+            boards=settings.boards,
+            api_tokens=settings.api_tokens,
+        )
         services = cls(
             settings,
             key,
@@ -172,6 +184,7 @@ class NodeServices:
             bootstrap,
             limiter,
             budget,
+            publisher,
         )
         if settings.pin_service_url:
             services.remote_pins = pinner = services._remote_pinner(settings)
