@@ -28,6 +28,7 @@ from node.protocol.manifest import (
     manifest_size,
     parse_manifest,
 )
+from node.toolkit.blocking import off_loop
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.index import MessageIndex
@@ -175,9 +176,8 @@ class HeadPublisher:
             page.cid = await self._store(board, page)
             page.cursor = batch.next_cursor
             self._pages[board] = page
-            self.index.meta_set(
-                meta_key(board), json.dumps({"head": str(page.cid), "cursor": page.cursor})
-            )
+            head = json.dumps({"head": str(page.cid), "cursor": page.cursor})
+            await off_loop(self.index.meta_set, meta_key(board), head)
             if replaced is not None and replaced.to_bytes() != page.cid.to_bytes():
                 await self._unpin(replaced)
             return page.cid

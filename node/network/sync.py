@@ -293,7 +293,7 @@ class HeadSyncer:
                 budget -= max(walked, 1)
                 offered += new
         finally:
-            self.ingest.flush()
+            await self.ingest.flush()
         if head_walk:
             # Nothing new: pubsub keeps us up to date with this peer, so its next heads wait
             # (PEER_WALK_SECONDS). Something new: we are behind, walk its next head at once.
@@ -429,7 +429,7 @@ class HeadSyncer:
         verified = await self._verify_unknown(page.messages, chain.board)
         self.peers.valid(chain.peer)
         offered = sum(self._offer(v, chain.peer) for v in verified)
-        self.ingest.flush(strict=True)
+        await self.ingest.flush(strict=True)
         self.counters.pages_walked += 1
         self.counters.messages_new += offered
         self._fetched[chain.board] = self._fetched.get(chain.board, 0) + 1
@@ -507,7 +507,7 @@ class HeadSyncer:
             for task in active:
                 task.cancel()
             await asyncio.gather(*active, return_exceptions=True)
-            self.ingest.flush()
+            await self.ingest.flush()
         return done
 
     def queued(self) -> int:

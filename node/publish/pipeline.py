@@ -14,6 +14,7 @@ from typing import Any
 from crypto import Cid, canonical_bytes, parse_cid
 from node.protocol.announcement import message_announcement, topic_for
 from node.protocol.envelope import VerifiedEnvelope, now_ms
+from node.toolkit.blocking import off_loop
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
 from storage.index import MessageIndex, NewMessage, StoredMessage
@@ -47,13 +48,11 @@ class BroadcastPipeline:
     async def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
         """Store the message and its pending delivery; False when it was already known.
 
-        The index write runs in a worker thread: its commit waits for an fsync, and the event
-        loop meanwhile serves the other requests and the daemon calls of earlier messages."""
+        Off the event loop (``off_loop``), which meanwhile serves the other requests and the
+        daemon calls of earlier messages."""
         received = now_ms()
         message = NewMessage(str(verified.cid), verified.envelope, source, received)
-        (is_new,) = await asyncio.to_thread(
-            self.index.add, [message], outbox_at=received + OUTBOX_GRACE_MS
-        )
+        (is_new,) = await off_loop(self.index.add, [message], outbox_at=received + OUTBOX_GRACE_MS)
         if is_new:
             self.bus.publish_message(
                 StoredMessage.from_envelope(message.cid, message.envelope, received, source)
@@ -68,14 +67,12 @@ class BroadcastPipeline:
         """
         stored = self.index.get(cid)
         if stored is None:
-            self.index.outbox_done(cid)
+            await off_loop(self.index.outbox_done, cid)
             raise IpfsError(f"outbox entry {cid} has no stored message")
         delivery = await self._pin_and_announce(stored)
         if self.on_pinned is not None:
             self.on_pinned(cid)
-        # In a worker thread, like the accept: the write waits while another accept's commit
-        # holds the index.
-        await asyncio.to_thread(self.index.outbox_done, cid)
+        await off_loop(self.index.outbox_done, cid)
         return delivery
 
     async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
@@ -93,7 +90,7 @@ class BroadcastPipeline:
             raise added
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
-        await asyncio.to_thread(self.index.mark_pinned, stored.cid)
+        await off_loop(self.index.mark_pinned, stored.cid)
         if isinstance(published, PubsubDisabled):
             # Not retried: the listener says so once, with the fix; peers get it by sync
             # once pubsub is on again.

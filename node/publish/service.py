@@ -125,6 +125,8 @@ class PublishService:
         is_new = await self.pipeline.accept(verified)
         cid = str(verified.cid)
         if plain is not None:
+            # On the event loop, as before: in a thread the known race between two retries'
+            # check and claim would widen by the claim's commit.
             idempotency.claim(self.index, signer, plain, cid, now)
         if not is_new:
             return self._duplicate(cid)

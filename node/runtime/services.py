@@ -274,8 +274,8 @@ class NodeServices:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        self.ingest.flush()
-        self.peerbook.flush()
+        await self.ingest.flush()
+        await self.peerbook.flush()
         await self.ipfs.aclose()
         if self.remote_pins is not None:
             await self.remote_pins.aclose()

@@ -15,7 +15,11 @@ async def off_loop(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
     the writer lock another commit may hold; a DynamoDB write is a network round trip), and
     every other fsync, through this helper. Reads stay inline where they are cheap (an indexed
     SQLite lookup, no fsync). Writes that must stay in order are serialised by their caller
-    (ingest's batches are written one at a time). Synchronous code that cannot await (a
-    callback, shutdown after the loop) writes inline and says so.
+    (ingest writes its batches one at a time, in the order they were taken).
+
+    Still inline, each for its reason: the idempotency claim of a plain post (moving it would
+    widen the known check-then-claim race by a commit); writes made from synchronous
+    callbacks and helpers that cannot await (remote-pin requests, the sync frontier's
+    ``_save``); closing the index at shutdown.
     """
     return await asyncio.to_thread(call, *args, **kwargs)

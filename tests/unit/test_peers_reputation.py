@@ -30,7 +30,7 @@ class CountingIndex(SqliteMessageIndex):
         super().record_peer(stats)
 
 
-def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
+async def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
     index = CountingIndex(tmp_path / "i.sqlite3")
     book = PeerBook(index)
     for _ in range(1000):
@@ -38,7 +38,7 @@ def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
     book.first_deliveries("a", 10)
     book.invalid("b", "bad_signature")
     assert index.writes == 0
-    assert book.flush() == 2 and index.writes == 2
+    assert await book.flush() == 2 and index.writes == 2
     index.close()
 
     reopened = PeerBook(SqliteMessageIndex(tmp_path / "i.sqlite3"))
