@@ -19,7 +19,7 @@ async def off_loop(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T
 
     Still inline, each for its reason: the idempotency claim of a plain post (moving it would
     widen the known check-then-claim race by a commit); writes made from synchronous
-    callbacks and helpers that cannot await (remote-pin requests, the sync frontier's
-    ``_save``); closing the index at shutdown.
+    callbacks and helpers that cannot await (node/remote_pins' worker and backfill, the sync
+    frontier's ``_save``); closing the index at shutdown.
     """
     return await asyncio.to_thread(call, *args, **kwargs)
