@@ -13,12 +13,14 @@ for longer than their scope's longest window are forgotten, swept at most once a
 memory follows the keys in use.
 """
 
+import math
 import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from node.errors import NodeError
 from node.toolkit.counters import RATE_LIMITED
 
 UNITS = {
@@ -53,11 +55,24 @@ def parse_rates(text: str) -> list[Rate]:
     return rates
 
 
-class RateLimited(Exception):
+class RateLimited(NodeError):
+    """A 429 with ``Retry-After`` in whole seconds (what the client SDK waits before
+    retrying); ``str(exc)`` is the wording of the pubsub drop log, ``detail`` the API's."""
+
+    status = 429
+    code = "rate_limited"
+
     def __init__(self, scope: str, retry_after: float) -> None:
-        super().__init__(f"over the {scope} rate limit; retry in {retry_after:.0f} s")
+        seconds = math.ceil(retry_after)
+        super().__init__(
+            f"too many requests for this {scope}; retry in {seconds} s",
+            {"Retry-After": str(seconds)},
+        )
         self.scope = scope
         self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"over the {self.scope} rate limit; retry in {self.retry_after:.0f} s"
 
 
 class RateLimiter:

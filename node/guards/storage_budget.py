@@ -12,12 +12,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from node.errors import NodeError
+
 MB = 1_000_000
 CHECK_SECONDS = 1.0
 
 
-class StorageFull(Exception):
+class StorageFull(NodeError):
     """``str(exc)`` says why, for the 507 detail and ``/api/status``."""
+
+    status = 507
+    code = "storage_full"
 
 
 class StorageBudget:

@@ -1,47 +1,34 @@
-"""HTTP endpoints (docs/API.md). Handlers translate; the pipeline does the work."""
+"""HTTP endpoints (docs/API.md). Handlers read the request and translate; the publish
+service and the stores do the work."""
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
-from crypto import CryptoError, parse_cid, sign_envelope
-from node.guards.rate_limits import RateLimited
-from node.guards.storage_budget import StorageFull
+from crypto import CryptoError, parse_cid
 from node.http.client_address import client_address
-from node.http.errors import ApiError, rate_limited
+from node.http.errors import REFUSALS, ApiError, refusal
 from node.http.params import int_param
 from node.http.status import node_status
 from node.network.bootstrap import with_peer_id
 from node.network.reputation import reputation
-from node.protocol.envelope import (
-    MAX_ENVELOPE_BYTES,
-    InvalidMessage,
-    check_served,
-    now_ms,
-    parse_json_object,
-    unsigned_from_plain,
-    verify,
-)
-from node.publish import idempotency
-from node.publish.pipeline import Delivery, delivery_json
+from node.protocol.envelope import MAX_ENVELOPE_BYTES, check_served, now_ms
+from node.publish.pipeline import delivery_json
+from node.publish.service import Caller
 from node.remote_pins.status import message_remote_pin
 from node.settings import BOARD_PATTERN
 from node.toolkit.counters import POSTS
-from node.toolkit.retry import backoff_ms
-from storage.errors import IndexBusy, InvalidCursor, IpfsError, IpfsUnavailable
 from storage.ports.messages import StoredMessage
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
 
-log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -76,42 +63,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _invalid(exc: InvalidMessage) -> ApiError:
-    status = 413 if exc.code == "too_large" else 400
-    return ApiError(status, exc.code, exc.detail)
+def _bearer(request: HTTPConnection) -> str | None:
+    """The bearer token the caller sent, whatever it is."""
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
 def bearer_token(request: HTTPConnection, tokens: frozenset[str]) -> str | None:
     """The caller's API token when it is one of ``tokens``, else None."""
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
+    token = _bearer(request)
+    if token is None:
         return None
-    token = header[7:].strip()
     if any(hmac.compare_digest(token.encode(), allowed.encode()) for allowed in tokens):
         return token
     return None
-
-
-def _require_token(request: Request, tokens: frozenset[str]) -> str:
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
-        raise ApiError(
-            401,
-            "unauthorized",
-            "an unsigned message needs an API token (Authorization: Bearer …);"
-            " or sign the envelope yourself and send it with its sig",
-        )
-    token = bearer_token(request, tokens)
-    if token is None and not tokens:
-        raise ApiError(
-            403,
-            "forbidden",
-            "this node has no API_TOKENS configured, so it signs for nobody: start it with"
-            " API_TOKENS=<token>, or sign the envelope yourself and send it with its sig",
-        )
-    if token is None:
-        raise ApiError(403, "forbidden", "this API token is not allowed to sign on this node")
-    return token
 
 
 async def health(request: Request) -> JSONResponse:
@@ -125,86 +90,24 @@ async def status(request: Request) -> JSONResponse:
 
 
 async def broadcast(request: Request) -> JSONResponse:
+    """Reads the request for ``PublishService`` and answers its result; every post, refused
+    or not, is counted in ``POSTS``."""
     services = services_of(request)
+    caller = Caller(
+        client_of(request),
+        bearer_token(request, services.settings.api_tokens),
+        _bearer(request) is not None,
+    )
     try:
-        return await _broadcast(request, services)
-    except ApiError as exc:
-        POSTS.inc(exc.code)
-        raise
-
-
-async def _broadcast(request: Request, services: NodeServices) -> JSONResponse:
-    """Every attempt counts against the caller's address (or its API token, whose budget is
-    larger); a validly signed one also against its author's key, so nobody can spend an
-    author's budget without the author's signature."""
-    token = bearer_token(request, services.settings.api_tokens)
-    try:
-        if token is not None:
-            services.limiter.hit(("token", token))
-        else:
-            services.limiter.hit(("address", client_of(request)))
+        services.publisher.admit(caller)
         body = await read_body(request, MAX_ENVELOPE_BYTES)
-        obj = parse_json_object(body)
-        now = now_ms()
-        plain = None if "sig" in obj else obj
-        if plain is None:
-            verified = verify(obj, new_post=True, now=now)
-        else:
-            signer = _require_token(request, services.settings.api_tokens)
-            unsigned = unsigned_from_plain(plain, services.settings.boards[0], now)
-            earlier = idempotency.claimed(services.store.claims, signer, plain, now)
-            if earlier is not None:
-                return _retried(services, earlier)
-            verified = verify(sign_envelope(unsigned, services.key), new_post=True, now=now)
-        check_served(verified.envelope["board"], services.settings.boards)
-        if token is None:
-            services.limiter.hit(("author", verified.envelope["pubkey"]))
-        services.budget.check()
-    except InvalidMessage as exc:
-        raise _invalid(exc) from None
-    except RateLimited as exc:
-        raise rate_limited(exc) from None
-    except StorageFull as exc:
-        raise ApiError(507, "storage_full", str(exc)) from None
-    cid = str(verified.cid)
-    try:
-        is_new = await services.pipeline.accept(verified)
-    except IndexBusy as exc:
-        raise ApiError(503, "busy", str(exc), {"Retry-After": "1"}) from None
-    if plain is not None:
-        idempotency.claim(services.store.claims, signer, plain, cid, now)
-    if not is_new:
-        return _duplicate(services, cid)
-    try:
-        delivery = await services.pipeline.deliver(cid)
-    except IpfsError as exc:
-        level = logging.INFO if isinstance(exc, IpfsUnavailable) else logging.WARNING
-        log.log(level, "broadcast %s queued: %s", cid, exc)
-        services.store.outbox.reschedule(cid, now_ms() + backoff_ms(0), str(exc))
-        POSTS.inc("queued")
-        return JSONResponse(delivery_json(cid, None, duplicate=False), 202)
-    POSTS.inc("accepted")
-    return JSONResponse(delivery_json(cid, delivery, duplicate=False))
-
-
-def _duplicate(services: NodeServices, cid: str) -> JSONResponse:
-    stored = services.store.messages.get(cid)
-    pinned = bool(stored and stored.pinned)
-    delivery = Delivery(pinned=pinned, announced=pinned, broadcast_to=0) if pinned else None
-    POSTS.inc("duplicate")
-    return JSONResponse(delivery_json(cid, delivery, duplicate=True), 200 if pinned else 202)
-
-
-def _retried(services: NodeServices, earlier: idempotency.Claim) -> JSONResponse:
-    """A retry of a plain message this token already posted under the same ``id``."""
-    if not earlier.same_body:
-        raise ApiError(
-            409,
-            "id_reused",
-            "this API token posted a different message with this id within the last"
-            f" {idempotency.WINDOW_MS // 3_600_000} h (it is {earlier.cid}); use a new id",
-        )
-    return _duplicate(services, earlier.cid)
+        result = await services.publisher.publish(body, caller, now_ms())
+    except REFUSALS as exc:
+        POSTS.inc(refusal(exc).code)
+        raise
+    POSTS.inc(result.outcome)
+    answer = delivery_json(result.cid, result.delivery, result.duplicate)
+    return JSONResponse(answer, 202 if result.delivery is None else 200)
 
 
 def board_param(request: HTTPConnection) -> str:
@@ -212,10 +115,7 @@ def board_param(request: HTTPConnection) -> str:
     board = request.query_params.get("board") or served[0]
     if not BOARD_PATTERN.fullmatch(board):
         raise ApiError(400, "invalid_board", "board must match [a-z0-9-]{1,64}")
-    try:
-        check_served(board, served)
-    except InvalidMessage as exc:
-        raise _invalid(exc) from None
+    check_served(board, served)
     return board
 
 
@@ -232,15 +132,12 @@ def messages_json(fields: dict[str, Any], messages: list[StoredMessage]) -> Resp
 async def list_messages(request: Request) -> Response:
     services = services_of(request)
     board = board_param(request)
-    try:
-        page = services.store.messages.list_board(
-            board,
-            int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
-            request.query_params.get("before"),
-            services.settings.limits.answer_max_bytes,
-        )
-    except InvalidCursor as exc:
-        raise ApiError(400, "bad_cursor", str(exc)) from None
+    page = services.store.messages.list_board(
+        board,
+        int_param(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE),
+        request.query_params.get("before"),
+        services.settings.limits.answer_max_bytes,
+    )
     return messages_json({"board": board, "nextCursor": page.next_cursor}, page.messages)
 
 

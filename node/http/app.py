@@ -14,9 +14,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from node.http import api, client_package, dashboard, live, openapi, poll
 from node.http.errors import (
-    ApiError,
-    api_error_handler,
+    REFUSALS,
     http_exception_handler,
+    refusal_handler,
     server_error_handler,
 )
 from node.http.read_limit import ReadLimit
@@ -84,7 +84,7 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
         middleware=[CORS, Middleware(ReadLimit, services=node)],
         lifespan=lifespan,
         exception_handlers={
-            ApiError: api_error_handler,
+            **dict.fromkeys(REFUSALS, refusal_handler),
             HTTPException: http_exception_handler,
             Exception: server_error_handler,
         },

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from node.guards.rate_limits import RateLimited
+from node.errors import NodeError
 from node.http.api import board_param, client_of, services_of
-from node.http.errors import ApiError, rate_limited
+from node.http.errors import REFUSALS, refusal
 from node.http.live_hub import live_hub, messages_after, status_fingerprint
 from node.http.status import node_status
 from node.protocol.envelope import now_ms
@@ -134,7 +134,7 @@ class LiveStream:
             raise TooSlow from None
 
 
-async def _refuse(websocket: WebSocket, exc: ApiError) -> None:
+async def _refuse(websocket: WebSocket, exc: NodeError) -> None:
     """Accept, then close with a code and an ``error: detail`` reason: a browser sees neither
     the status nor the body of a refused handshake, but it does see a close code and reason."""
     code = {503: CLOSE_BUSY, 429: CLOSE_RATE_LIMITED}.get(exc.status, CLOSE_BAD_REQUEST)
@@ -148,10 +148,7 @@ async def live_socket(websocket: WebSocket) -> None:
     with contextlib.ExitStack() as stack:
         try:
             address = client_of(websocket)
-            try:
-                services.limiter.hit(("reads", address))
-            except RateLimited as exc:
-                raise rate_limited(exc) from None
+            services.limiter.hit(("reads", address))
             board = board_param(websocket)
             stack.enter_context(live_hub(websocket.app).slot(address, status=True))
             sub = services.bus.subscribe(board, LIVE_QUEUE)
@@ -162,8 +159,8 @@ async def live_socket(websocket: WebSocket) -> None:
                 websocket.query_params.get("since"),
                 services.settings.limits.answer_max_bytes,
             )
-        except ApiError as exc:
-            await _refuse(websocket, exc)
+        except REFUSALS as exc:
+            await _refuse(websocket, refusal(exc))
             return
         await websocket.accept()
         since = websocket.query_params.get("since")

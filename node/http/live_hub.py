@@ -37,7 +37,7 @@ def messages_after(
     try:
         return messages.list_since(board, since, PAGE_SIZE, max_bytes)
     except InvalidCursor as exc:
-        raise ApiError(400, "bad_cursor", f"since: {exc}") from None
+        raise InvalidCursor(f"since: {exc}") from None
 
 
 def status_fingerprint(status: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.guards.rate_limits import RateLimited
 from node.http.client_address import client_address
-from node.http.errors import error_response, rate_limited
+from node.http.errors import refusal_response
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
@@ -36,10 +36,7 @@ class ReadLimit:
             try:
                 self.services.limiter.hit(("reads", address))
             except RateLimited as exc:
-                refused = rate_limited(exc)
-                response = error_response(
-                    refused.status, refused.code, refused.detail, refused.headers
-                )
-                await response(scope, receive, send)
+                # Outside the app's exception handlers: answered here, the same way.
+                await refusal_response(exc)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -101,7 +101,7 @@ class ChainWalker:
                 budget -= max(walked, 1)
                 offered += new
         finally:
-            self.ingest.flush()
+            await self.ingest.flush()
         log.debug(
             "sync step of %s on %s: %d new in %.2f s, %s",
             chain.peer,
@@ -180,7 +180,7 @@ class ChainWalker:
         verified = await self._verify_unknown(page.messages, chain.board)
         self.peers.valid(chain.peer)
         offered = sum(self._offer(v, chain.peer) for v in verified)
-        self.ingest.flush(strict=True)
+        await self.ingest.flush(strict=True)
         self.counters.pages_walked += 1
         self.counters.messages_new += offered
         self.progress.page(chain.board, offered)

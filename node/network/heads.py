@@ -27,6 +27,7 @@ from node.protocol.manifest import (
     manifest_size,
     parse_manifest,
 )
+from node.toolkit.blocking import off_loop
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.ipfs import IpfsClient
@@ -172,7 +173,7 @@ class HeadPublisher:
             page.cid = await self._store(board, page)
             page.cursor = batch.next_cursor
             self._pages[board] = page
-            self.states.put(board, HeadState(str(page.cid), page.cursor))
+            await off_loop(self.states.put, board, HeadState(str(page.cid), page.cursor))
             if replaced is not None and replaced.to_bytes() != page.cid.to_bytes():
                 await self._unpin(replaced)
             return page.cid

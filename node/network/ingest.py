@@ -3,7 +3,8 @@
 Order matters for cost: the size limit comes before any parsing, the cheap schema before the
 signature, and the in-memory seen set before the index. Index writes are batched (one
 transaction per ``BATCH`` messages or per ``LINGER`` seconds), which is what lets one process
-ingest thousands of messages a second. Anything invalid is dropped, counted against the
+ingest thousands of messages a second; each batch is written off the event loop, one after the
+other in the order they were taken. Anything invalid is dropped, counted against the
 sending peer with its reason code, logged once per reason, and never raised to the caller.
 """
 
@@ -20,6 +21,7 @@ from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.protocol.announcement import parse_announcement
 from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
+from node.toolkit.blocking import off_loop
 from node.toolkit.counters import PUBSUB_DROPS
 from node.toolkit.events import MessageBus
 from storage.ipfs import PubsubMessage
@@ -34,6 +36,7 @@ LINGER = 0.0
 SEEN_CAPACITY = 200_000
 
 HeadHandler = Callable[[Cid, str, str], None]
+Pending = list[tuple[NewMessage, str]]
 
 
 class Ingestor:
@@ -65,8 +68,11 @@ class Ingestor:
         self.indexed = 0
         self._drops = DropLog(log)
         self._seen: dict[bytes, None] = {}
-        self._pending: list[tuple[NewMessage, str]] = []
+        self._pending: Pending = []
         self._timer: asyncio.TimerHandle | None = None
+        # Held by the batch being written: batches are written one at a time, in order.
+        self._writing = asyncio.Lock()
+        self._writes: set[asyncio.Task[int]] = set()
 
     def receive(self, message: PubsubMessage, board: str) -> str:
         """Handle one pubsub message from the ``board`` topic; returns what became of it (a
@@ -165,30 +171,49 @@ class Ingestor:
             (NewMessage(str(verified.cid), verified.envelope, source, now_ms()), sender)
         )
         if len(self._pending) >= self.batch:
-            self.flush()
+            self._write_batch()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.linger, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(self.linger, self._write_batch)
         return True
 
-    def flush(self, strict: bool = False) -> int:
-        """Write the pending batch in one index call; push the new ones to live listeners and
-        queue their replicas. Returns how many were new to the index. ``strict`` raises when
-        the write fails (sync must not move its frontier past messages it did not store)."""
+    async def flush(self, strict: bool = False) -> int:
+        """Write the pending batch, after the batches already being written; returns how many
+        of it were new to the index. ``strict`` raises when the write fails (sync must not move
+        its frontier past messages it did not store). A cancelled caller does not cancel the
+        write."""
+        return await asyncio.shield(self._write_batch(strict))
+
+    def _write_batch(self, strict: bool = False) -> asyncio.Task[int]:
+        """Take the pending batch now and write it from a task, queued behind the batches
+        taken before it (``offer`` and its timer cannot await)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         pending, self._pending = self._pending, []
-        if not pending:
-            return 0
-        try:
-            added = self.messages.add([message for message, _ in pending])
-        except Exception:
-            for message, _ in pending:
-                self._seen.pop(parse_cid(message.cid).to_bytes(), None)
-            log.exception("ingest: index write of %d messages failed; dropped", len(pending))
-            if strict:
-                raise
-            return 0
+        task = asyncio.get_running_loop().create_task(self._write(pending, strict))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return task
+
+    async def _write(self, pending: Pending, strict: bool) -> int:
+        """One index call for the batch; push the new ones to live listeners and queue their
+        replicas."""
+        async with self._writing:
+            if not pending:
+                return 0
+            try:
+                added = await off_loop(self.messages.add, [message for message, _ in pending])
+            except Exception:
+                for message, _ in pending:
+                    self._seen.pop(parse_cid(message.cid).to_bytes(), None)
+                log.exception("ingest: index write of %d messages failed; dropped", len(pending))
+                if strict:
+                    raise
+                return 0
+            return self._publish(pending, added)
+
+    def _publish(self, pending: Pending, added: list[bool]) -> int:
+        """Returns how many of the batch were new to the index."""
         credits: Counter[str] = Counter()
         for (message, sender), is_new in zip(pending, added, strict=True):
             if not is_new:

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 from node.network.reputation import baseline, earns_cool_down, established, reputation
 from node.protocol.envelope import now_ms
+from node.toolkit.blocking import off_loop
 from storage.ports.peers import PeerStats, PeerStatsStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class PeerBook:
         self.evicted = 0
         self._totals: OrderedDict[str, PeerStats] | None = None
         self._pending: dict[str, PeerStats] = {}
+        # Counters of a flush that failed part way, written first by the next one.
+        self._unwritten: list[PeerStats] = []
         self._forgotten: set[str] = set()
         self._ignored_until: dict[str, float] = {}
         self._baseline = (0.0, -BASELINE_SECONDS)  # (value, monotonic time it was computed)
@@ -138,21 +141,22 @@ class PeerBook:
             for p, s in self._all().items()
         }
 
-    def flush(self) -> int:
-        """Write pending counters, one ``record`` per peer, and forget evicted peers;
-        returns how many peers were written."""
+    async def flush(self) -> int:
+        """Write pending counters, one ``record`` per peer, and forget evicted peers, off
+        the event loop; returns how many peers were written. What is counted meanwhile is
+        pending for the next flush."""
         if self._forgotten:
             forgotten, self._forgotten = list(self._forgotten), set()
-            self.stored.forget(forgotten)
-        pending, self._pending = self._pending, {}
+            await off_loop(self.stored.forget, forgotten)
+        pending, self._pending = [*self._unwritten, *self._pending.values()], {}
+        self._unwritten = []
         written = 0
         try:
-            for stats in pending.values():
-                self.stored.record(stats)
+            for stats in pending:
+                await off_loop(self.stored.record, stats)
                 written += 1
         except BaseException:
-            for stats in list(pending.values())[written:]:
-                self._pending.setdefault(stats.peer_id, stats)
+            self._unwritten = pending[written:]
             raise
         return written
 
@@ -161,8 +165,8 @@ class PeerBook:
             while True:
                 await asyncio.sleep(interval)
                 try:
-                    self.flush()
+                    await self.flush()
                 except Exception:
                     log.exception("peer stats: flush failed; retrying next round")
         finally:
-            self.flush()
+            await self.flush()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
 from node.network.droplog import DropLog
+from node.toolkit.blocking import off_loop
 from node.toolkit.counters import counter
 from node.toolkit.retry import backoff_ms
 from storage.errors import IpfsError, IpfsUnavailable
@@ -84,7 +85,7 @@ class Replicator:
         added = await self.ipfs.add(canonical_bytes(stored.envelope))
         if added.to_bytes() != parse_cid(cid).to_bytes():
             raise IpfsError(f"daemon stored {cid} as {added}")
-        self.messages.mark_pinned(cid)
+        await off_loop(self.messages.mark_pinned, cid)
         if self.on_pinned is not None:
             self.on_pinned(cid)
 

@@ -85,7 +85,7 @@ class HeadSyncer:
         try:
             return await self.scheduler.drain(timeout)
         finally:
-            self.ingest.flush()
+            await self.ingest.flush()
 
     def queued(self) -> int:
         """Chains waiting for a walk slot."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, CryptoError, canonical_bytes, cid_for_bytes, parse_cid, verify_envelope
+from node.errors import NodeError
 from node.protocol import strict_json
 from node.settings import BOARD_PATTERN
 
@@ -25,14 +26,14 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX128 = re.compile(r"[0-9a-f]{128}")
 
 
-class InvalidMessage(ValueError):
+class InvalidMessage(NodeError, ValueError):
     """Why a message was refused: ``code`` is stable (used for counting), ``detail`` is for
-    people."""
+    people. Over HTTP a 400, or a 413 when it is too large."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
         self.code = code
-        self.detail = detail
+        self.status = 413 if code == "too_large" else 400
 
 
 @dataclass(frozen=True)

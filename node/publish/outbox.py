@@ -4,7 +4,8 @@ import asyncio
 import logging
 
 from node.protocol.envelope import now_ms
-from node.publish.pipeline import BroadcastPipeline
+from node.publish.pipeline import BroadcastPipeline, Delivery
+from node.toolkit.blocking import off_loop
 from node.toolkit.retry import backoff_ms, sleep_until_woken
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.ports.outbox import OutboxItem, OutboxQueue
@@ -62,17 +63,25 @@ class OutboxWorker:
             pass
         return delivered
 
-    async def _attempt(self, item: OutboxItem) -> bool:
-        """Deliver one entry; False when the daemon refused it. Either way a failure is
-        rescheduled with backoff; ``IpfsUnavailable`` (the daemon is down) is raised on."""
+    async def deliver(self, cid: str, attempts: int = 0) -> Delivery:
+        """Pin and announce a stored message; when the daemon cannot, leave it queued for
+        another try after the backoff of its ``attempts`` and raise the ``IpfsError``."""
         try:
-            await self.pipeline.deliver(item.cid)
-            return True
+            return await self.pipeline.deliver(cid)
         except IpfsError as exc:
-            at = now_ms() + backoff_ms(item.attempts)
-            self.outbox.reschedule(item.cid, at, str(exc))
-            if isinstance(exc, IpfsUnavailable):
-                raise
+            at = now_ms() + backoff_ms(attempts)
+            await off_loop(self.outbox.reschedule, cid, at, str(exc))
+            raise
+
+    async def _attempt(self, item: OutboxItem) -> bool:
+        """Deliver one entry; False when the daemon refused it. ``IpfsUnavailable`` (the
+        daemon is down) is raised on."""
+        try:
+            await self.deliver(item.cid, item.attempts)
+            return True
+        except IpfsUnavailable:
+            raise
+        except IpfsError as exc:
             log.warning("outbox: %s failed: %s", item.cid, exc)
             return False
 

@@ -14,6 +14,7 @@ from typing import Any
 from crypto import Cid, canonical_bytes, parse_cid
 from node.protocol.announcement import message_announcement, topic_for
 from node.protocol.envelope import VerifiedEnvelope, now_ms
+from node.toolkit.blocking import off_loop
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
 from storage.ipfs import IpfsClient
@@ -51,11 +52,11 @@ class BroadcastPipeline:
     async def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
         """Store the message and its pending delivery; False when it was already known.
 
-        The index write runs in a worker thread: its commit waits for an fsync, and the event
-        loop meanwhile serves the other requests and the daemon calls of earlier messages."""
+        Off the event loop (``off_loop``), which meanwhile serves the other requests and the
+        daemon calls of earlier messages."""
         received = now_ms()
         message = NewMessage(str(verified.cid), verified.envelope, source, received)
-        (is_new,) = await asyncio.to_thread(
+        (is_new,) = await off_loop(
             self.messages.add, [message], outbox_at=received + OUTBOX_GRACE_MS
         )
         if is_new:
@@ -72,14 +73,12 @@ class BroadcastPipeline:
         """
         stored = self.messages.get(cid)
         if stored is None:
-            self.outbox.done(cid)
+            await off_loop(self.outbox.done, cid)
             raise IpfsError(f"outbox entry {cid} has no stored message")
         delivery = await self._pin_and_announce(stored)
         if self.on_pinned is not None:
             self.on_pinned(cid)
-        # In a worker thread, like the accept: the write waits while another accept's commit
-        # holds the index.
-        await asyncio.to_thread(self.outbox.done, cid)
+        await off_loop(self.outbox.done, cid)
         return delivery
 
     async def _pin_and_announce(self, stored: StoredMessage) -> Delivery:
@@ -97,7 +96,7 @@ class BroadcastPipeline:
             raise added
         if added.to_bytes() != expected.to_bytes():
             raise IpfsError(f"daemon stored the envelope as {added}, expected {expected}")
-        await asyncio.to_thread(self.messages.mark_pinned, stored.cid)
+        await off_loop(self.messages.mark_pinned, stored.cid)
         if isinstance(published, PubsubDisabled):
             # Not retried: the listener says so once, with the fix; peers get it by sync
             # once pubsub is on again.

@@ -108,5 +108,5 @@ async def catch_up(
         await asyncio.gather(listening, return_exceptions=True)
     await services.syncer.settle(SETTLE_TIMEOUT if walk_seconds is None else walk_seconds)
     await services.replicator.drain(timeout=drain_seconds(listen_seconds))
-    services.peerbook.flush()
+    await services.peerbook.flush()
     return services.ingest.indexed - before

@@ -23,6 +23,7 @@ from node.network.sync import HeadSyncer
 from node.protocol.announcement import topic_for
 from node.publish.outbox import OutboxWorker
 from node.publish.pipeline import BroadcastPipeline
+from node.publish.service import PublishService
 from node.remote_pins.backfill import RemotePinBackfill
 from node.remote_pins.worker import RemotePinner
 from node.runtime.keys import load_node_key
@@ -96,6 +97,7 @@ class NodeServices:
     bootstrap: BootstrapDialer
     limiter: RateLimiter
     budget: StorageBudget
+    publisher: PublishService
     supervisor: DaemonSupervisor | None = None
     remote_pins: RemotePinner | None = None
     remote_backfill: RemotePinBackfill | None = None
@@ -160,6 +162,17 @@ class NodeServices:
         ingest.on_hello = heads.answer_hello
         listener = PubsubListener(ipfs, settings.boards, ingest)
         bootstrap = BootstrapDialer(ipfs, settings.peers)
+        publisher = PublishService(
+            messages=store.messages,
+            claims=store.claims,
+            pipeline=pipeline,
+            outbox=outbox,
+            limiter=limiter,
+            budget=budget,
+            key=key,
+            boards=settings.boards,
+            api_tokens=settings.api_tokens,
+        )
         services = cls(
             settings,
             key,
@@ -179,6 +192,7 @@ class NodeServices:
             bootstrap,
             limiter,
             budget,
+            publisher,
         )
         if settings.pin_service_url:
             services.remote_pins = pinner = services._remote_pinner(settings)
@@ -270,8 +284,8 @@ class NodeServices:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        self.ingest.flush()
-        self.peerbook.flush()
+        await self.ingest.flush()
+        await self.peerbook.flush()
         await self.ipfs.aclose()
         if self.remote_pins is not None:
             await self.remote_pins.aclose()

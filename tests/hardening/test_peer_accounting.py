@@ -14,7 +14,7 @@ from tests.hardening.conftest import ON
 from tests.support.processes import NodeProcess
 
 
-def test_peer_table_keeps_the_most_recently_seen(tmp_path):
+async def test_peer_table_keeps_the_most_recently_seen(tmp_path):
     store = SqliteStore(tmp_path / "index.sqlite3")
     book = PeerBook(store.peers, max_peers=5)
     book.valid("12D3KooWHonest")
@@ -22,7 +22,7 @@ def test_peer_table_keeps_the_most_recently_seen(tmp_path):
         book.invalid(f"12D3KooWSybil{i}", "invalid_json")
         if i % 3 == 0:
             book.seen("12D3KooWHonest")
-    book.flush()
+    await book.flush()
     kept = set(book.snapshot())
     assert len(kept) == 5 and "12D3KooWHonest" in kept and "12D3KooWSybil49" in kept
     assert set(store.peers.all()) == kept

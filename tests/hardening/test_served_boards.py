@@ -29,7 +29,7 @@ async def test_pubsub_drops_and_counts_boards_it_does_not_serve(ingest):
     data = message_announcement(cid_for_bytes(canonical_bytes(envelope)), envelope)
     message = PubsubMessage(sender="12D3KooWPeer", data=data, seqno=1)
     assert ingest.receive(message, "elsewhere") == "unknown_board"
-    ingest.flush()
+    await ingest.flush()
     assert ingest.messages.count() == 0
     stats = ingest.peers.snapshot()["12D3KooWPeer"]
     assert stats.invalid == 1 and stats.invalid_reasons == {"unknown_board": 1}

@@ -55,7 +55,7 @@ async def test_valid_announcement_is_indexed_pushed_and_queued_for_a_replica(ing
     envelope = signed_envelope(KEY, "hello")
     assert ingest.receive(msg(announcement(envelope)), "general") == "accepted"
     assert ingest.receive(msg(announcement(envelope), "12D3KooWOther"), "general") == "duplicate"
-    assert ingest.flush() == 1
+    assert await ingest.flush() == 1
     cid = str(cid_for_bytes(canonical_bytes(envelope)))
     stored = ingest.messages.get(cid)
     assert stored.envelope == envelope and stored.source == f"pubsub:{PEER}"
@@ -86,7 +86,7 @@ def bad_inputs() -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize(("code", "data"), bad_inputs())
 async def test_bad_input_is_dropped_with_its_reason_and_counted(ingest, code, data):
     assert ingest.receive(msg(data), "general") == code
-    assert ingest.flush() == 0 and ingest.messages.count() == 0
+    assert await ingest.flush() == 0 and ingest.messages.count() == 0
     stats = ingest.peers.snapshot()[PEER]
     assert stats.invalid == 1 and stats.invalid_reasons == {code: 1} and stats.valid == 0
 
@@ -94,7 +94,7 @@ async def test_bad_input_is_dropped_with_its_reason_and_counted(ingest, code, da
 async def test_own_messages_are_not_counted_as_relayed(ingest):
     data = announcement(signed_envelope(KEY, "mine"))
     assert ingest.receive(msg(data, sender="12D3KooWSelf"), "general") == "own"
-    assert ingest.flush() == 0 and ingest.peers.snapshot() == {}
+    assert await ingest.flush() == 0 and ingest.peers.snapshot() == {}
 
 
 async def test_a_peer_far_below_the_others_is_ignored(ingest):
@@ -112,7 +112,7 @@ async def test_writes_are_batched_and_ingest_is_fast(ingest):
     started = time.perf_counter()
     for data in datas:
         ingest.receive(msg(data), "general")
-    ingest.flush()
+    await ingest.flush()
     rate = len(datas) / (time.perf_counter() - started)
     print(f"\ningest: {rate:,.0f} announcements/s (verify + index, one process)")
     assert ingest.messages.count() == 5000

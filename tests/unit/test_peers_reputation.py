@@ -31,7 +31,7 @@ class CountingPeers(SqlitePeers):
         super().record(stats)
 
 
-def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
+async def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
     store = SqliteStore(tmp_path / "i.sqlite3")
     peers = CountingPeers(store.db)
     book = PeerBook(peers)
@@ -40,7 +40,7 @@ def test_counters_are_flushed_once_per_peer_and_survive_a_restart(tmp_path):
     book.first_deliveries("a", 10)
     book.invalid("b", "bad_signature")
     assert peers.writes == 0
-    assert book.flush() == 2 and peers.writes == 2
+    assert await book.flush() == 2 and peers.writes == 2
     store.close()
 
     reopened = PeerBook(SqliteStore(tmp_path / "i.sqlite3").peers)
