@@ -20,6 +20,7 @@ class SyncCounters:
     unavailable_pages: int = 0
     step_timeouts: int = 0
     queue_dropped: int = 0
+    storage_full_stops: int = 0  # walks stopped at a page there was no room to store
 
 
 class BoardProgress:

@@ -3,13 +3,15 @@ earlier run (``resume``), queues the chain; a walk step (``ChainWalker.step``) s
 is free. Bounds: ``concurrency`` steps at once and one per peer, so one slow peer holds one slot;
 a step has a total deadline; the queue of chains with work is bounded and drops new chains
 (counted) when full, as does the table of chains when no complete one can be forgotten. A page
-nobody served, or a step past its deadline, leaves the chain pending, retried with backoff;
+nobody served, a step past its deadline, or a page this node had no room to store (its frontier
+stays before that page) leaves the chain pending, retried with backoff;
 chains of peers in reputation cool-down are not walked (the walker stops at once)."""
 
 import asyncio
 import logging
 import time
 
+from node.guards.storage_budget import StorageFull
 from node.network.chain_record import ChainRecord
 from node.network.chain_walker import ChainWalker
 from node.network.frontier_store import FrontierStore
@@ -179,9 +181,11 @@ class WalkScheduler:
                 if head:
                     record.head_walked(started, new)
             record.walked()
-        except (IpfsError, TimeoutError) as exc:
+        except (IpfsError, TimeoutError, StorageFull) as exc:
             if isinstance(exc, TimeoutError):
                 self.counters.step_timeouts += 1
+            if isinstance(exc, StorageFull):
+                self.counters.storage_full_stops += 1
             delay = record.stopped()
             log.info("sync of %s stopped (%s); retrying in %.0f s", chain.key, exc or "", delay)
         except asyncio.CancelledError:
