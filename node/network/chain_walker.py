@@ -151,6 +151,7 @@ class ChainWalker:
                     return walked, offered
                 walked += 1
                 offered += new
+                chain.stalled_since = 0
                 if expected is None:
                     chain.head, chain.top = str(cid), str(manifest.prev) if manifest.prev else None
                     chain.head_ts, chain.top_seq = manifest.ts, manifest.seq - 1
