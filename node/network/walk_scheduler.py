@@ -9,14 +9,14 @@ chains of peers in reputation cool-down are not walked (the walker stops at once
 
 Peers that have served nothing cannot hold catch-up: a head nobody serves is not the peer's
 fault (it may just be gone), so it is not counted against it, but what such chains hold is
-bounded. A chain none of whose pages was walked yet is *unproven*; one whose walks have begun
-to fail (``Chain.stalled_since``) is *stalled*; the others are *productive* and come first. At
-most ``MAX_UNPROVEN`` chains are unproven at once; an unproven chain whose step ends unserved
-is dropped (nothing of it was saved), and its peer's unproven heads are refused for the backoff
-the chain would have waited (``MAX_COOLING_PEERS`` such peers remembered). Unproven chains
-probe their heads in slots of their own, stalled chains walk in at most half the slots, after
-the productive ones, and give up their queue place and their table entry to a chain that is not
-stalled. A chain stalled for ``STALLED_SECONDS`` is
+bounded. A chain none of whose pages was walked yet is *unproven*; one whose walks have begun to
+fail (``Chain.stalled_since``) is *stalled*; the others are *productive* and come first. At most
+``MAX_UNPROVEN`` chains are unproven at once, a peer's first before another's second; an
+unproven chain whose step ends unserved is dropped (nothing of it was saved), and its peer's
+unproven heads are refused for the backoff the chain would have waited (``MAX_COOLING_PEERS``
+such peers remembered). Unproven chains probe their heads in slots of their own, stalled chains
+walk in at most half the slots, after the productive ones, and give up their queue place and
+their table entry to a chain that is not stalled. A chain stalled for ``STALLED_SECONDS`` is
 dropped with its saved frontier and is not resumed at start."""
 
 import asyncio
@@ -147,10 +147,25 @@ class WalkScheduler:
         return record
 
     def _admits_unproven(self, peer: str) -> bool:
+        """Not while the peer cools down; then while fewer than ``MAX_UNPROVEN`` are unproven,
+        or, when that many are, in the place of a waiting chain of a peer that has several (a
+        peer's first unproven chain is never crowded out by another peer's second)."""
         cooling = self._cooling.get(peer)
         if cooling is not None and cooling[1] > time.monotonic():
             return False
-        return sum(1 for record in self.records.values() if record.unproven) < MAX_UNPROVEN
+        unproven = [key for key, record in self.records.items() if record.unproven]
+        if len(unproven) < MAX_UNPROVEN:
+            return True
+        held = Counter(p for p, _ in unproven)
+        spare = next(
+            (k for k in reversed(unproven) if held[k[0]] > 1 and k not in self._active), None
+        )
+        if held[peer] or spare is None:
+            return False
+        self.counters.unproven_dropped += 1
+        del self.records[spare]
+        self._queue.pop(spare, None)
+        return True
 
     def _forget_one(self) -> bool:
         """Forget a complete chain that waits for nothing or, failing that, the chain stalled

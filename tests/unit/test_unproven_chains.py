@@ -116,3 +116,17 @@ async def test_a_chain_stalled_for_good_is_dropped_and_not_resumed(setup, monkey
     restarted.offer(head, "general", "peer")
     assert await restarted.settle(5)
     assert index.count("general") == 3 * PAGE_MESSAGES
+
+
+async def test_a_peer_s_first_unproven_chain_takes_the_place_of_another_s_fifth(setup):  # noqa: F811
+    store, syncer, index = setup
+    syncer = another(store, syncer, index, concurrency=0)  # nothing walks: chains keep waiting
+    for n in range(MAX_UNPROVEN):  # four peers, four boards each, nobody serving
+        syncer.offer(cid_for_bytes(f"unserved {n}".encode()), f"board-{n % 4}", f"hoarder-{n // 4}")
+    records = syncer.scheduler.records
+    assert len(records) == MAX_UNPROVEN and syncer.counters.unproven_dropped == 0
+    syncer.offer(cid_for_bytes(b"a hoarder's fifth"), "board-4", "hoarder-0")
+    assert ("hoarder-0", "board-4") not in records and syncer.counters.unproven_dropped == 1
+    syncer.offer(cid_for_bytes(b"new peer"), "general", "newcomer")
+    assert ("newcomer", "general") in records and len(records) == MAX_UNPROVEN
+    assert ("hoarder-3", "board-3") not in records and syncer.counters.unproven_dropped == 2
