@@ -16,6 +16,14 @@ RETRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 600.0
 
 
+def retry_delay(failures: int) -> float:
+    """The wait after ``failures`` failed walks in a row: twice as long each time."""
+    return min(MAX_RETRY_SECONDS, RETRY_SECONDS * 2**failures)
+
+
+KINDS = ("productive", "unproven", "stalled")  # in the order their chains are walked
+
+
 @dataclass
 class ChainRecord:
     """One peer's chain on one board, as catch-up keeps it (see the module)."""
@@ -30,6 +38,21 @@ class ChainRecord:
     @property
     def key(self) -> tuple[str, str]:
         return self.chain.key
+
+    @property
+    def unproven(self) -> bool:
+        """No page of it walked yet, and work to do: every new chain starts so, and one whose
+        head nobody serves stays so (once a page is walked, its key is known)."""
+        return self.chain.pubkey is None and not self.chain.complete
+
+    @property
+    def kind(self) -> str:
+        """Which walk slots it takes (``WalkScheduler``), one of ``KINDS``: ``unproven``,
+        ``stalled`` (proven, but its walks have begun to fail: ``Chain.stalled_since``), or
+        ``productive``."""
+        if self.unproven:
+            return "unproven"
+        return "stalled" if self.chain.stalled_since else "productive"
 
     @property
     def kept_live(self) -> bool:
@@ -61,7 +84,7 @@ class ChainRecord:
     def stopped(self) -> float:
         """A walk ended on a page nobody served or on its deadline: retry later, waiting twice
         as long each time in a row. Returns the wait."""
-        delay = min(MAX_RETRY_SECONDS, RETRY_SECONDS * 2**self.failures)
+        delay = retry_delay(self.failures)
         self.failures += 1
         self.retry_at = time.monotonic() + delay
         return delay

@@ -8,7 +8,9 @@ next Lambda run continues where this one stopped, refetching nothing.
 Pages are fetched at most ``rate`` a second. A bad page counts against the peer that announced
 the chain and ends the chain's walk; an author's messages beyond ``RATE_LIMIT_SYNC_AUTHOR`` in
 one window of their timestamps are dropped and counted against the peer (``HistoryLimit``). A
-page nobody serves (the peer may just be gone) raises ``IpfsError`` and leaves the chain pending.
+page nobody serves (the peer may just be gone) raises ``IpfsError`` and leaves the chain pending,
+as does a page whose messages this node has no room for (``StorageFull`` from ingest, raised
+before the frontier moves past the page, so it is walked again once there is room).
 """
 
 import asyncio
@@ -149,6 +151,7 @@ class ChainWalker:
                     return walked, offered
                 walked += 1
                 offered += new
+                chain.stalled_since = 0
                 if expected is None:
                     chain.head, chain.top = str(cid), str(manifest.prev) if manifest.prev else None
                     chain.head_ts, chain.top_seq = manifest.ts, manifest.seq - 1

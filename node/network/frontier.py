@@ -43,6 +43,9 @@ class Chain:
     top_seq: int = -1
     pending: str | None = None  # newest head announced and not walked yet
     gaps: list[Gap] = field(default_factory=list)
+    # When its walks began to end on pages nobody served (ms since the epoch), 0 while they
+    # walk pages: kept across restarts, so that a chain stuck for good is dropped in the end.
+    stalled_since: int = 0
 
     @property
     def key(self) -> tuple[str, str]:

@@ -22,3 +22,8 @@ class FrontierStore:
 
     def save(self, chain: Chain) -> None:
         self.frontiers.put(chain.board, chain.peer, chain.to_json())
+
+    def forget(self, chain: Chain) -> None:
+        """Drop what is known of the chain: saved as a chain nothing is known of (the port has
+        no delete), so it is not resumed and its next head is walked whole."""
+        self.save(Chain(chain.peer, chain.board))

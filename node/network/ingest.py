@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
 from node.guards.rate_limits import RateLimited, RateLimiter
-from node.guards.storage_budget import StorageBudget
+from node.guards.storage_budget import StorageBudget, StorageFull
 from node.network.droplog import DropLog
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
@@ -92,6 +92,8 @@ class Ingestor:
         except RateLimited as exc:
             self.invalid(sender, InvalidMessage("rate_limited", str(exc)))
             return "rate_limited"
+        except StorageFull:
+            return "storage_full"  # filled up since the check before the signature
         except Exception as exc:
             log.debug("ingest: unexpected failure on a message from %s", sender, exc_info=True)
             self.invalid(sender, InvalidMessage("unexpected", f"{type(exc).__name__}: {exc}"))
@@ -140,24 +142,27 @@ class Ingestor:
         self.peers.invalid(sender, exc.code)
         self._drops.dropped(exc.code, sender, exc.detail)
 
-    def _full(self) -> bool:
-        """Out of storage: dropped and counted, but not held against the sender."""
-        if self.budget is None or self.budget.full() is None:
-            return False
-        PUBSUB_DROPS.inc("storage_full")
-        return True
+    def _full(self) -> str | None:
+        """Why there is no room (dropped and counted, but not held against the sender), or
+        None."""
+        reason = None if self.budget is None else self.budget.full()
+        if reason is not None:
+            PUBSUB_DROPS.inc("storage_full")
+        return reason
 
     def knows(self, cid: Cid) -> bool:
         """Seen in this process, or already in the index."""
         return cid.to_bytes() in self._seen or self.messages.has(str(cid))
 
     def offer(self, verified: VerifiedEnvelope, sender: str, via: str = "pubsub") -> bool:
-        """Queue a verified envelope for the next index batch; False when already seen."""
+        """Queue a verified envelope for the next index batch; False when already seen.
+        Raises ``StorageFull`` when there is no room: the message is not stored, and a caller
+        that moves on past it (catch-up's frontier) would lose it."""
         key = verified.cid.to_bytes()
         if key in self._seen:
             return False
-        if self._full():
-            return False
+        if (reason := self._full()) is not None:
+            raise StorageFull(reason)
         if self.boards is not None and verified.envelope["board"] not in self.boards:
             self.invalid(
                 sender, InvalidMessage("unknown_board", "a board this node does not serve")

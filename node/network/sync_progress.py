@@ -20,6 +20,9 @@ class SyncCounters:
     unavailable_pages: int = 0
     step_timeouts: int = 0
     queue_dropped: int = 0
+    storage_full_stops: int = 0  # walks stopped at a page there was no room to store
+    unproven_dropped: int = 0  # heads of unproven chains refused (too many, or peer cooling)
+    chains_expired: int = 0  # chains dropped: unproven and not served, or stalled too long
 
 
 class BoardProgress:

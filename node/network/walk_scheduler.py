@@ -3,17 +3,35 @@ earlier run (``resume``), queues the chain; a walk step (``ChainWalker.step``) s
 is free. Bounds: ``concurrency`` steps at once and one per peer, so one slow peer holds one slot;
 a step has a total deadline; the queue of chains with work is bounded and drops new chains
 (counted) when full, as does the table of chains when no complete one can be forgotten. A page
-nobody served, or a step past its deadline, leaves the chain pending, retried with backoff;
-chains of peers in reputation cool-down are not walked (the walker stops at once)."""
+nobody served, a step past its deadline, or a page this node had no room to store (its frontier
+stays before that page) leaves the chain pending, retried with backoff;
+chains of peers in reputation cool-down are not walked (the walker stops at once).
+
+Peers that have served nothing cannot hold catch-up: a head nobody serves is not the peer's
+fault (it may just be gone), so it is not counted against it, but what such chains hold is
+bounded. A chain none of whose pages was walked yet is *unproven*; one whose walks have begun to
+fail (``Chain.stalled_since``) is *stalled*; the others are *productive* and come first. At most
+``MAX_UNPROVEN`` chains are unproven at once, a peer's first before another's second; an
+unproven chain whose step ends unserved is dropped (nothing of it was saved), and its peer's
+unproven heads are refused for the backoff the chain would have waited (``MAX_COOLING_PEERS``
+such peers remembered). Unproven chains probe their heads in slots of their own, stalled chains
+walk in at most half the slots, after the productive ones, and give up their queue place and
+their table entry to a chain that is not stalled. A chain stalled for ``STALLED_SECONDS`` is
+dropped with its saved frontier and is not resumed at start."""
 
 import asyncio
 import logging
 import time
+from collections import Counter
+from collections.abc import Iterable
 
-from node.network.chain_record import ChainRecord
+from node.guards.storage_budget import StorageFull
+from node.network.chain_record import KINDS, ChainRecord, retry_delay
 from node.network.chain_walker import ChainWalker
+from node.network.frontier import Chain
 from node.network.frontier_store import FrontierStore
 from node.network.sync_progress import SyncCounters
+from node.protocol.envelope import now_ms
 from storage.errors import IpfsError
 
 log = logging.getLogger("node.network.sync")  # one logger for all of catch-up
@@ -23,6 +41,19 @@ WALK_DEADLINE = 30.0
 MAX_QUEUE = 256
 MAX_CHAINS = 1024
 RELOAD_SECONDS = 5.0
+# An honest head is fetched in well under a second (~260 ms between two daemons), so an honest
+# chain is unproven only briefly; a head nobody serves holds its slot for one FETCH_TIMEOUT
+# (10 s). 16 of them, probed eight at a time (``_free``), delay a new honest peer by at most
+# 16 / 8 x 10 s = 20 s, and chains that served pages not at all (they walk in slots of their
+# own); a head refused because 16 are waiting is heard again at its peer's next announcement.
+MAX_UNPROVEN = 16
+# Peers whose unproven chain was not served, remembered with their backoff (an entry is a few
+# dozen bytes; one forgotten early costs one more 10 s fetch).
+MAX_COOLING_PEERS = 4096
+# A chain that served pages but whose walks have failed for a day (its peer gone, or serving
+# only its head) is dropped with its frontier. An honest peer away that long loses nothing: its
+# next head is walked whole, pages fetched again and the messages already here skipped.
+STALLED_SECONDS = 86_400.0
 
 Key = tuple[str, str]  # (peer, board)
 
@@ -45,21 +76,28 @@ class WalkScheduler:
         self.records: dict[Key, ChainRecord] = {}
         self._queue: dict[Key, None] = {}
         self._active: dict[Key, asyncio.Task] = {}
+        self._kinds: dict[Key, str] = {}  # of each chain walking, when its step began
         self._wake: asyncio.TimerHandle | None = None
         self._draining = False
         self._halted = False
         self._loaded_at: float | None = None
+        # Peers whose unproven chain nobody served: (failures in a row, monotonic time until
+        # which their unproven heads are refused), oldest first.
+        self._cooling: dict[str, tuple[int, float]] = {}
 
     def offer(self, head: str, peer: str, board: str) -> None:
-        """Queue the chain of a new head unless the head is known. Only the newest head of a
-        chain waits; its walk covers the older ones."""
+        """Queue the chain of a new head unless the head is known; a known head queues its
+        chain again if it has gaps and the queue has room (a stalled chain gives up its place,
+        see ``_unqueue_stalled``). Only the newest head of a chain waits; its walk covers the
+        older ones."""
         record = self._record(peer, board)
         if record is None:
             return
         chain = record.chain
-        if head in (chain.head, chain.pending) or chain.walking_head(head):
+        if not (head in (chain.head, chain.pending) or chain.walking_head(head)):
+            chain.pending = head
+        elif not chain.gaps or len(self._queue) >= MAX_QUEUE:
             return
-        chain.pending = head
         self._enqueue(chain.key)
 
     def resume(self) -> int:
@@ -88,25 +126,51 @@ class WalkScheduler:
             if record is not None:
                 chain.pending = record.chain.pending
                 record.chain = chain
-            elif chain.gaps:
+            elif chain.gaps and not self._expired(chain):
                 self.records[chain.key] = ChainRecord(chain)
         self._loaded_at = time.monotonic()
 
     def _record(self, peer: str, board: str) -> ChainRecord | None:
         """The chain's record, read from the store the first time; None when the table is full
-        of chains with work."""
+        of chains with work, or when an unproven chain may not be added (see the module)."""
         record = self.records.get((peer, board))
         if record is not None:
             return record
+        chain = self.store.load(peer, board)
+        if chain.pubkey is None and not self._admits_unproven(peer):
+            self.counters.unproven_dropped += 1
+            return None
         if len(self.records) >= MAX_CHAINS and not self._forget_one():
             self.counters.queue_dropped += 1
             return None
-        record = self.records[(peer, board)] = ChainRecord(self.store.load(peer, board))
+        record = self.records[(peer, board)] = ChainRecord(chain)
         return record
 
+    def _admits_unproven(self, peer: str) -> bool:
+        """Not while the peer cools down; then while fewer than ``MAX_UNPROVEN`` are unproven,
+        or, when that many are, in the place of a waiting chain of a peer that has several (a
+        peer's first unproven chain is never crowded out by another peer's second)."""
+        cooling = self._cooling.get(peer)
+        if cooling is not None and cooling[1] > time.monotonic():
+            return False
+        unproven = [key for key, record in self.records.items() if record.unproven]
+        if len(unproven) < MAX_UNPROVEN:
+            return True
+        held = Counter(p for p, _ in unproven)
+        spare = next(
+            (k for k in reversed(unproven) if held[k[0]] > 1 and k not in self._active), None
+        )
+        if held[peer] or spare is None:
+            return False
+        self.counters.unproven_dropped += 1
+        del self.records[spare]
+        self._queue.pop(spare, None)
+        return True
+
     def _forget_one(self) -> bool:
-        """Forget a complete chain that waits for nothing; its state stays in the store and is
-        read again if its peer comes back."""
+        """Forget a complete chain that waits for nothing or, failing that, the chain stalled
+        the longest that is not walking; its state stays in the store and is read again if its
+        peer comes back."""
         idle = next(
             (
                 key
@@ -114,38 +178,55 @@ class WalkScheduler:
                 if record.chain.complete and key not in self._queue and key not in self._active
             ),
             None,
-        )
+        ) or self._longest_stalled(key for key in self.records if key not in self._active)
         if idle is None:
             return False
         del self.records[idle]
+        self._queue.pop(idle, None)
         return True
+
+    def _longest_stalled(self, keys: Iterable[Key]) -> Key | None:
+        stalled = [key for key in keys if self.records[key].chain.stalled_since]
+        return min(stalled, key=lambda key: self.records[key].chain.stalled_since, default=None)
 
     def _enqueue(self, key: Key) -> None:
         if key in self._queue or key in self._active:
             return
-        if len(self._queue) >= MAX_QUEUE:
+        if len(self._queue) >= MAX_QUEUE and not self._unqueue_stalled(key):
             self.counters.queue_dropped += 1
             log.warning("sync queue full (%d chains): chain %s not queued", MAX_QUEUE, key)
             return
         self._queue[key] = None
         self._pump()
 
+    def _unqueue_stalled(self, key: Key) -> bool:
+        """Make room in the queue for a chain that is not stalled: the chain stalled longest
+        leaves it (queued again when its peer announces a head, see ``offer``)."""
+        if self.records[key].chain.stalled_since:
+            return False
+        stalled = self._longest_stalled(k for k in self._queue if k in self.records)
+        if stalled is None:
+            return False
+        del self._queue[stalled]
+        return True
+
     def _pump(self) -> None:
-        """Start the queued steps that may run now: free global slot, peer not already
-        walking, not backing off. Wakes itself for the next one that has to wait."""
+        """Start the queued steps that may run now: a free slot of the chain's kind (see
+        ``_free``), peer not already walking, not backing off; productive chains first. Wakes
+        itself for the next one that has to wait."""
         if self._halted:
             return
         now = time.monotonic()
         busy = {peer for peer, _ in self._active}
+        running = Counter(self._kinds.values())
         wake: float | None = None
-        for key in list(self._queue):
-            if len(self._active) >= self.concurrency:
-                break
+        for key in sorted(self._queue, key=self._rank):
             record = self.records.get(key)
             if record is None or record.chain.complete:
                 del self._queue[key]
                 continue
-            if key[0] in busy:
+            kind = record.kind
+            if key[0] in busy or not self._free(kind, running):
                 continue
             at = record.ready_at(self._draining)
             if at > now:
@@ -153,6 +234,8 @@ class WalkScheduler:
                 continue
             del self._queue[key]
             busy.add(key[0])
+            running[kind] += 1
+            self._kinds[key] = kind
             task = asyncio.create_task(self._step(record))
             self._active[key] = task
             task.add_done_callback(lambda _, key=key: self._step_done(key))
@@ -161,8 +244,24 @@ class WalkScheduler:
                 self._wake.cancel()
             self._wake = asyncio.get_running_loop().call_later(wake - now, self._pump)
 
+    def _rank(self, key: Key) -> int:
+        record = self.records.get(key)
+        return KINDS.index(record.kind) if record is not None else len(KINDS)
+
+    def _free(self, kind: str, running: Counter[str]) -> bool:
+        """``concurrency`` slots walk the chains that served pages, stalled ones in at most half
+        of them (at least one). Unproven chains probe their heads in slots of their own, twice
+        as many: a head nobody serves costs the daemon a want kept for FETCH_TIMEOUT, and a new
+        honest peer's head is not kept waiting behind a burst of them."""
+        if kind == "unproven":
+            return running[kind] < 2 * self.concurrency
+        if kind == "stalled" and running[kind] >= max(1, self.concurrency // 2):
+            return False
+        return running["productive"] + running["stalled"] < self.concurrency
+
     def _step_done(self, key: Key) -> None:
         self._active.pop(key, None)
+        self._kinds.pop(key, None)
         record = self.records.get(key)
         if record is not None and not record.chain.complete:
             self._enqueue(key)
@@ -179,9 +278,15 @@ class WalkScheduler:
                 if head:
                     record.head_walked(started, new)
             record.walked()
-        except (IpfsError, TimeoutError) as exc:
+            self._cooling.pop(chain.peer, None)
+        except (IpfsError, TimeoutError, StorageFull) as exc:
             if isinstance(exc, TimeoutError):
                 self.counters.step_timeouts += 1
+            if isinstance(exc, StorageFull):
+                self.counters.storage_full_stops += 1
+            elif self._unserved(record):
+                log.info("sync of %s stopped (%s); chain dropped", chain.key, exc or "")
+                return
             delay = record.stopped()
             log.info("sync of %s stopped (%s); retrying in %.0f s", chain.key, exc or "", delay)
         except asyncio.CancelledError:
@@ -189,6 +294,42 @@ class WalkScheduler:
         except Exception:
             log.exception("sync of %s failed", chain.key)
             record.failed()
+
+    def _unserved(self, record: ChainRecord) -> bool:
+        """A step ended on a page nobody served, or on its deadline. An unproven chain is
+        dropped and its peer cools down; a proven one is stalled from now, and dropped with its
+        frontier once stalled for ``STALLED_SECONDS``. True when the chain was dropped."""
+        chain = record.chain
+        if record.unproven:
+            self._cool(chain.peer)
+            return True
+        if not chain.stalled_since:
+            chain.stalled_since = now_ms()
+            self.store.save(chain)
+        if not self._expired(chain):
+            return False
+        self.store.forget(chain)
+        self._drop(chain.key)
+        return True
+
+    def _expired(self, chain: Chain) -> bool:
+        since = chain.stalled_since
+        return bool(since) and now_ms() - since >= STALLED_SECONDS * 1000
+
+    def _cool(self, peer: str) -> None:
+        """Drop the peer's unproven chains and refuse its unproven heads for a backoff that
+        doubles each time in a row."""
+        failures = self._cooling.pop(peer, (0, 0.0))[0]
+        self._cooling[peer] = (failures + 1, time.monotonic() + retry_delay(failures))
+        if len(self._cooling) > MAX_COOLING_PEERS:
+            del self._cooling[next(iter(self._cooling))]
+        for key in [k for k, r in self.records.items() if k[0] == peer and r.unproven]:
+            self._drop(key)
+
+    def _drop(self, key: Key) -> None:
+        self.counters.chains_expired += 1
+        del self.records[key]
+        self._queue.pop(key, None)
 
     def _runnable(self) -> bool:
         now = time.monotonic()

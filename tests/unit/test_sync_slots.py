@@ -12,6 +12,7 @@ import pytest
 from crypto import Cid, NodeKey, cid_for_bytes, parse_cid
 from node.network import walk_scheduler
 from node.network.frontier import Chain
+from node.network.frontier_store import FrontierStore
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
@@ -29,13 +30,15 @@ KEY, AUTHOR = NodeKey.generate(), NodeKey.generate()
 
 
 class PageStore:
-    """``cat`` from a dict; CIDs in ``slow`` never answer (a peer that stalls every fetch)."""
+    """``cat`` from a dict; CIDs in ``slow`` never answer (a peer that stalls every fetch), and
+    one not in the dict fails after ``unserved_after`` seconds (FETCH_TIMEOUT in a daemon)."""
 
     def __init__(self) -> None:
         self.blocks: dict[bytes, bytes] = {}
         self.slow: set[bytes] = set()
         self.held: dict[bytes, asyncio.Event] = {}  # fetches that answer once the event is set
         self.stalled = 0  # fetches of a slow or held CID that began
+        self.unserved_after = 0.0  # how long a fetch of a CID nobody has takes to fail
 
     def put(self, data: bytes) -> Cid:
         cid = cid_for_bytes(data)
@@ -50,6 +53,7 @@ class PageStore:
             self.stalled += 1
             await self.held[cid.to_bytes()].wait()
         if cid.to_bytes() not in self.blocks:
+            await asyncio.sleep(self.unserved_after)
             raise IpfsError(f"{cid} not found")
         return self.blocks[cid.to_bytes()]
 
@@ -126,7 +130,8 @@ async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
 async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
     store, syncer, db = setup
     syncer = another(store, syncer, db, concurrency=0)  # nothing starts: every chain waits
-    for n in range(MAX_QUEUE + 10):
+    for n in range(MAX_QUEUE + 10):  # peers whose pages were walked before
+        FrontierStore(db.frontiers).save(Chain(f"peer-{n}", "general", pubkey=KEY.public_hex))
         syncer.offer(store.put(f"head {n}".encode()), "general", f"peer-{n}")
     assert syncer.queued() == MAX_QUEUE
     assert syncer.counters.queue_dropped == 10
