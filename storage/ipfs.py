@@ -54,6 +54,7 @@ from ipfshttpclient.client import Client
 from crypto import Cid, CryptoError, cid_for_bytes, parse_cid
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers, PubsubDisabled
 from storage.multibase import decode_u, encode_u
+from storage.url_credentials import without_password
 
 T = TypeVar("T")
 
@@ -209,7 +210,9 @@ class IpfsClient:
                 return fn(self._client())
             except (ipfs_exc.ConnectionError, ipfs_exc.TimeoutError) as exc:
                 reason = "timed out" if isinstance(exc, ipfs_exc.TimeoutError) else "refused"
-                raise IpfsUnavailable(f"daemon at {self.base_url} {reason}") from exc
+                raise IpfsUnavailable(
+                    f"daemon at {without_password(self.base_url)} {reason}"
+                ) from exc
             except ipfs_exc.Error as exc:
                 raise IpfsError(str(exc)) from exc
             except (AssertionError, KeyError, TypeError, ValueError) as exc:

@@ -28,6 +28,7 @@ from storage.pinning_service import (
 )
 from storage.ports.remote_pins import NEVER, OPEN, RemotePin, RemotePinQueue
 from storage.ports.state import PinServiceHealth, PinServiceState
+from storage.url_credentials import without_password
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class RemotePinner:
     @property
     def url(self) -> str:
         return self.client.url
+
+    @property
+    def shown_url(self) -> str:
+        """The service's URL as logs may show it: without a password."""
+        return without_password(self.client.url)
 
     @property
     def requests(self) -> int:
@@ -144,14 +150,16 @@ class RemotePinner:
     def _failing(self, exc: PinServiceError, state: str, wait_ms: int) -> None:
         if self.state != state:
             level = logging.ERROR if state == "unauthorized" else logging.WARNING
-            log.log(level, "pinning service %s: %s (%s); retrying later", self.url, state, exc)
+            log.log(
+                level, "pinning service %s: %s (%s); retrying later", self.shown_url, state, exc
+            )
         self.state, self.last_error = state, str(exc)[:300]
         if state == "unauthorized":
             self._paused_until = now_ms() + wait_ms
 
     def _answered(self) -> None:
         if self.state != "ok":
-            log.info("pinning service %s: %s → ok", self.url, self.state)
+            log.info("pinning service %s: %s → ok", self.shown_url, self.state)
         self.state, self.last_error = "ok", ""
 
     async def probe_if_quiet(self) -> None:
@@ -251,7 +259,7 @@ class RemotePinner:
             self.pinned += 1
         elif state != pin.state and state == "failed":
             self.failed += 1
-            log.warning("pinning service %s: %s failed there", self.url, pin.cid)
+            log.warning("pinning service %s: %s failed there", self.shown_url, pin.cid)
         return True
 
     def _connect(self, delegates: list[str]) -> None:

@@ -73,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     from node.runtime.local_ipfs import LocalDaemonError
     from node.runtime.services import NodeServices
     from node.runtime.supervisor import DaemonSupervisor
+    from storage.url_credentials import without_password
 
     settings = Settings.from_env()
     try:
@@ -92,7 +93,7 @@ def serve(args: argparse.Namespace) -> int:
         log.warning(
             "nothing answers at IPFS_API=%s yet: start that daemon (the node keeps trying), or"
             " leave IPFS_API unset to let the node start a local one in DATA_DIR",
-            settings.ipfs_api,
+            without_password(settings.ipfs_api),
         )
     if not settings.ipfs_api_set and not _daemon_answers(settings.ipfs_api):
         daemon = local_daemon(settings.data_dir.resolve() / "ipfs-repo")

@@ -204,3 +204,11 @@ async def test_replays_earn_no_standing(ingest):
     stats = ingest.peers.snapshot()[PEER]
     assert stats.valid == 1 and reputation(stats) == reputation(type(stats)(PEER, valid=1))
     assert reputation(stats) < 70
+
+
+def test_credentials_in_the_daemon_url_never_reach_the_log(node):
+    """The node logs that nothing answers at IPFS_API, and each failed subscription, with the
+    URL's password replaced."""
+    wait_until(lambda: "subscription to general lost" in node.log(), 20, what="a retry logged")
+    assert "nothing answers at IPFS_API=http://admin:***@" in node.log()
+    assert SECRET not in node.log()
