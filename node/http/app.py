@@ -62,11 +62,12 @@ CORS = Middleware(
 )
 
 
-def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
-    """The app around ``services`` (built by ``node.runtime``). ``background`` starts the
-    long-running loops (outbox retry, daemon watch, pubsub); Lambda passes False and drives the
-    same work from its scheduled event instead, and has no ``/metrics``."""
+def create_app(services: NodeServices) -> Starlette:
+    """The app around ``services`` (built by ``node.runtime``). Services built to run in the
+    background start their workers (outbox retry, daemon watch, pubsub) with the app; those of
+    Lambda do not (its scheduled event does the same work) and it has no ``/metrics``."""
     node = services
+    background = services.background
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

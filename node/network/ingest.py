@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
+from node.domain_events import HeadHeard, HelloHeard
 from node.guards.rate_limits import RateLimited, RateLimiter
 from node.guards.storage_budget import StorageBudget
 from node.network.droplog import DropLog
@@ -21,6 +22,7 @@ from node.network.replicator import Replicator
 from node.protocol.announcement import parse_announcement
 from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
 from node.toolkit.counters import PUBSUB_DROPS
+from node.toolkit.event_bus import EventBus
 from node.toolkit.events import MessageBus
 from storage.index import MessageIndex, NewMessage, StoredMessage
 from storage.ipfs import PubsubMessage
@@ -33,10 +35,12 @@ BATCH = 512
 LINGER = 0.0
 SEEN_CAPACITY = 200_000
 
-HeadHandler = Callable[[Cid, str, str], None]
-
 
 class Ingestor:
+    """Heads and hellos heard are published on ``events`` (``HeadHeard``: sync walks the
+    chain; ``HelloHeard``: our heads answer). ``own_peer_id`` says which sender is our own
+    daemon, as last learnt from it (its own messages come back on the topic)."""
+
     def __init__(
         self,
         index: MessageIndex,
@@ -49,6 +53,8 @@ class Ingestor:
         boards: Collection[str] | None = None,
         limiter: RateLimiter | None = None,
         budget: StorageBudget | None = None,
+        events: EventBus | None = None,
+        own_peer_id: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.index = index
         self.bus = bus
@@ -59,9 +65,8 @@ class Ingestor:
         self.boards = None if boards is None else frozenset(boards)
         self.limiter = limiter
         self.budget = budget
-        self.own_peer_id: str | None = None
-        self.on_head: HeadHandler | None = None
-        self.on_hello: Callable[[str], None] | None = None
+        self.events = EventBus() if events is None else events
+        self.own_peer_id = own_peer_id
         self.indexed = 0
         self._drops = DropLog(log)
         self._seen: dict[bytes, None] = {}
@@ -73,7 +78,7 @@ class Ingestor:
         reason code when it was dropped). Never raises: every drop, including one that no rule
         foresaw, is counted against the sender."""
         sender = message.sender
-        if sender and sender == self.own_peer_id:
+        if sender and sender == self.own_peer_id():
             return "own"
         if self.peers.ignored(sender):
             PUBSUB_DROPS.inc("ignored")
@@ -100,14 +105,12 @@ class Ingestor:
         announcement = parse_announcement(message.data, board)
         if announcement.kind == "hello":
             self.peers.seen(sender)
-            if self.on_hello is not None:
-                self.on_hello(board)
+            self.events.publish(HelloHeard(board))
             return "hello"
         assert announcement.cid is not None
         if announcement.kind == "head":
             self.peers.seen(sender)
-            if self.on_head is not None:
-                self.on_head(announcement.cid, board, sender)
+            self.events.publish(HeadHeard(announcement.cid, board, sender))
             return "head"
         assert announcement.envelope is not None
         # A replay costs a dictionary lookup, not a signature check, and earns nothing.

@@ -17,25 +17,32 @@ from collections import OrderedDict
 
 from node.network.reputation import far_below_others, reputation
 from node.protocol.envelope import now_ms
+from node.settings import Limits
+from node.toolkit.worker import Next, StepWorker
 from storage.index import MessageIndex, PeerStats
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 COOL_DOWN_SECONDS = 600.0
-MAX_PEERS = 1_000
 
 
-class PeerBook:
+class PeerBook(StepWorker):
+    """As a worker it flushes every ``flush_seconds``."""
+
+    name = "peer stats"
+
     def __init__(
         self,
         index: MessageIndex,
         cool_down: float = COOL_DOWN_SECONDS,
-        max_peers: int = MAX_PEERS,
+        max_peers: int = Limits.peer_table,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self.index = index
         self.cool_down = cool_down
         self.max_peers = max_peers
+        self.flush_seconds = flush_seconds
         self.evicted = 0
         self._totals: OrderedDict[str, PeerStats] | None = None
         self._pending: dict[str, PeerStats] = {}
@@ -143,13 +150,9 @@ class PeerBook:
             raise
         return written
 
-    async def run(self, interval: float = FLUSH_SECONDS) -> None:
-        try:
-            while True:
-                await asyncio.sleep(interval)
-                try:
-                    self.flush()
-                except Exception:
-                    log.exception("peer stats: flush failed; retrying next round")
-        finally:
-            self.flush()
+    async def step(self) -> Next:
+        self.flush()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self.flush_seconds)

@@ -484,17 +484,18 @@ class HeadSyncer:
             for k in self._queue
         )
 
-    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
-        """Walk what is queued now, without the spacing of live head walks, for at most
-        ``timeout`` seconds (used where there is no background loop); then stop the walks
-        under way, whose frontiers are saved. True when nothing runnable was left."""
+    async def run_until(self, deadline: float) -> bool:
+        """Walk what is queued now, without the spacing of live head walks, until
+        ``deadline`` (the event loop's clock; used where there is no background loop); then
+        stop the walks under way, whose frontiers are saved. True when nothing runnable was
+        left."""
         self._draining = True
-        deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
         try:
             self._pump()
-            while self._runnable() and time.monotonic() < deadline:
+            while self._runnable() and loop.time() < deadline:
                 if self._active:
-                    left = deadline - time.monotonic()
+                    left = deadline - loop.time()
                     await asyncio.wait(set(self._active.values()), timeout=left)
                 else:
                     await asyncio.sleep(0.05)

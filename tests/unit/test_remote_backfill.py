@@ -1,6 +1,7 @@
 """The remote-pin backfill's rules on a real SQLite index and the real queue (the service is the
 in-process fake of test_remote_pins; the real cluster is in tests/cluster)."""
 
+import math
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from node.http.network_health import network_health
 from node.protocol.envelope import now_ms
 from node.remote_pins.backfill import RemotePinBackfill, messages_key, pages_key
 from node.remote_pins.status import pin_service_health
+from node.toolkit.worker import run_forever
 from storage.index import NewMessage, encode_cursor
 from storage.sqlite_index import SqliteMessageIndex
 from tests.conftest import signed_envelope
@@ -66,7 +68,7 @@ async def test_every_pinned_message_is_queued_once_replicas_only_when_asked(
     others = store(index, user_key, 3, source="pubsub:12D3KooWpeer")
     waiting = store(index, user_key, 2, pinned=False)  # still in the outbox: requested later
     filler = backfill(index, worker, replicas=replicas)
-    requested, complete = await filler.step(100)
+    requested, complete = await filler.advance(100)
     assert complete and filler.done
     assert requested == len(local) + (len(others) if replicas else 0)
     assert all(index.remote_pin_get(c).kind == "message" for c in local)
@@ -74,19 +76,19 @@ async def test_every_pinned_message_is_queued_once_replicas_only_when_asked(
         pin = index.remote_pin_get(cid)
         assert (pin is not None and pin.kind == "replica") if replicas else pin is None
     assert all(index.remote_pin_get(c) is None for c in waiting)
-    assert await filler.step(100) == (0, True), "the next pass starts after what it saw"
+    assert await filler.advance(100) == (0, True), "the next pass starts after what it saw"
 
 
 async def test_a_restarted_backfill_resumes_where_the_last_one_saved(index, worker, user_key):
     cids = store(index, user_key, 10)
     first = backfill(index, worker)
-    assert await first.step(4) == (4, False) and not first.done
+    assert await first.advance(4) == (4, False) and not first.done
     assert sum(index.remote_pin_get(c) is not None for c in cids) == 4
     again = backfill(index, worker)  # a new process on the same index
-    assert await again.step(100) == (6, True)
+    assert await again.advance(100) == (6, True)
     assert all(index.remote_pin_get(c) is not None for c in cids)
     later = store(index, user_key, 2)
-    assert await backfill(index, worker).step(100) == (2, True)
+    assert await backfill(index, worker).advance(100) == (2, True)
     assert all(index.remote_pin_get(c) is not None for c in later)
 
 
@@ -97,7 +99,7 @@ async def test_requests_are_idempotent_a_pinned_entry_stays_pinned(index, worker
     await worker.run_once(ignore_backoff=True)
     assert index.remote_pin_get(cid).state == "pinned"
     index.meta_set(messages_key("general"), encode_cursor([0]))  # as if never walked
-    await backfill(index, worker).step(100)
+    await backfill(index, worker).advance(100)
     assert index.remote_pin_get(cid).state == "pinned"
 
 
@@ -106,26 +108,26 @@ async def test_a_saved_position_the_index_does_not_know_starts_the_board_over(
 ):
     cids = store(index, user_key, 3)
     index.meta_set(messages_key("general"), encode_cursor([10_000]))  # ahead of the board
-    assert await backfill(index, worker).step(100) == (3, True)
+    assert await backfill(index, worker).advance(100) == (3, True)
     assert all(index.remote_pin_get(c) is not None for c in cids)
 
 
 async def test_the_queue_never_holds_more_than_the_bound(index, worker, user_key):
     store(index, user_key, 12)
     filler = backfill(index, worker, max_backlog=5)
-    assert await filler.run_scheduled() == 5
+    assert await filler.run_until(math.inf) == 5
     assert worker.open_entries() == 5 and filler.room() == 0
-    assert await filler.run_scheduled() == 0, "no room: nothing more this run"
+    assert await filler.run_until(math.inf) == 0, "no room: nothing more this run"
     await worker.run_once()  # the service takes them (queued) …
     await worker.run_once(ignore_backoff=True)  # … and says pinned: room again
     assert filler.room() == 5
-    assert await filler.run_scheduled() == 5
+    assert await filler.run_until(math.inf) == 5
 
 
 async def test_run_at_a_rate_ends_when_complete(index, worker, user_key):
     cids = store(index, user_key, 6)
     filler = backfill(index, worker, rate=50.0)
-    await filler.run()
+    await run_forever(filler)
     assert filler.done and filler.requested == 6
     assert all(index.remote_pin_get(c) is not None for c in cids)
 
@@ -134,10 +136,10 @@ async def test_pages_are_offered_and_the_next_walk_stops_at_the_saved_sealed_pag
     sealed = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
     chain = Chain([PAGE_CID], sealed)
     filler = backfill(index, worker, chain)
-    assert await filler.step(10) == (1, True)
+    assert await filler.advance(10) == (1, True)
     assert index.remote_pin_get(PAGE_CID).kind == "manifest"
     assert index.meta_get(pages_key("general")) == sealed
-    await backfill(index, worker, chain).step(10)
+    await backfill(index, worker, chain).advance(10)
     assert chain.untils == [None, sealed]
 
 
@@ -151,23 +153,23 @@ async def test_a_new_service_gets_everything_again_even_what_the_old_one_pinned(
     cids = store(index, user_key, 3)
     old_service, new_service, third = FakeService(), FakeService(), FakeService()
     old = pinner(index, old_service.client(url="http://old"))
-    await backfill(index, old).step(100)
+    await backfill(index, old).advance(100)
     await settle(old)
     assert set(old_service.pins) == set(cids)
     assert all(index.remote_pin_get(c).state == "pinned" for c in cids)
 
     new = pinner(index, new_service.client(url="http://new"))
-    assert await backfill(index, new).step(100) == (3, True)
+    assert await backfill(index, new).advance(100) == (3, True)
     assert all(index.remote_pin_get(c).state == "waiting" for c in cids)
     await settle(new)
     assert set(new_service.pins) == set(cids)
-    assert await backfill(index, new).step(100) == (0, True), "that pass is over"
+    assert await backfill(index, new).advance(100) == (0, True), "that pass is over"
     assert all(index.remote_pin_get(c).state == "pinned" for c in cids)
 
     # A pass for a third service, cut short by a restart, goes on sending again.
     moved = pinner(index, third.client(url="http://third"))
-    assert await backfill(index, moved).step(1) == (1, False)
-    assert await backfill(index, moved).step(100) == (2, True)
+    assert await backfill(index, moved).advance(1) == (1, False)
+    assert await backfill(index, moved).advance(100) == (2, True)
     await settle(moved)
     assert set(third.pins) == set(cids)
 

@@ -102,7 +102,12 @@ def pinner(index, client) -> RemotePinner:
         return None
 
     return RemotePinner(
-        index, client, name="onusone", meta={"app": "onusone"}, origins=origins, connect=connect
+        index,
+        client,
+        pin_name="onusone",
+        meta={"app": "onusone"},
+        origins=origins,
+        connect=connect,
     )
 
 
