@@ -19,6 +19,7 @@ from node.http.errors import (
     http_exception_handler,
     server_error_handler,
 )
+from node.http.live_hub import LiveHub
 from node.http.read_limit import ReadLimit
 
 if TYPE_CHECKING:
@@ -90,5 +91,7 @@ def create_app(services: NodeServices) -> Starlette:
             Exception: server_error_handler,
         },
     )
+    limits = node.settings.limits
     app.state.services = node
+    app.state.live_hub = LiveHub(node, limits.live_clients, limits.live_clients_per_address)
     return app

@@ -118,11 +118,5 @@ class LiveHub(StepWorker):
 
 
 def live_hub(app: Starlette) -> LiveHub:
-    """The app's hub, made on first use so the app factory needs no live-specific wiring."""
-    hub = getattr(app.state, "live_hub", None)
-    if hub is None:
-        services = app.state.services
-        limits = services.settings.limits
-        hub = LiveHub(services, limits.live_clients, limits.live_clients_per_address)
-        app.state.live_hub = hub
-    return hub
+    """The app's hub, made with the app (``create_app``)."""
+    return app.state.live_hub
