@@ -81,9 +81,17 @@ class StepWorker(ABC):
 
 
 async def run_forever(worker: Worker) -> None:
-    """Step ``worker`` until it is done or the task is cancelled."""
+    """Step ``worker`` until it is done or the task is cancelled.
+
+    A cancellation that a library under the step swallowed (httpx's streams, now and then,
+    when it arrives while a connection opens) still ends the loop: the task says it is being
+    cancelled, and the loop stops before the next step or wait."""
+    task = asyncio.current_task()
+    assert task is not None, "run_forever runs as a task"
     failures = 0
     while True:
+        if task.cancelling():
+            raise asyncio.CancelledError
         try:
             after = await worker.step()
         except worker.expected as exc:
@@ -101,5 +109,5 @@ async def run_forever(worker: Worker) -> None:
                 failures = 0
         if after is Next.DONE:
             return
-        if after is Next.IDLE:
+        if after is Next.IDLE and not task.cancelling():
             await worker.idle()

@@ -92,6 +92,25 @@ async def test_the_loop_stops_at_cancel():
     assert task.cancelled() and job.steps > 0
 
 
+async def test_the_loop_stops_at_a_cancel_that_the_step_swallowed():
+    class Swallowing(Scripted):
+        async def step(self) -> Next:
+            self.steps += 1
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                pass  # what a library under a step may do
+            return Next.IDLE
+
+    job = Swallowing([])
+    task = asyncio.create_task(run_forever(job))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1)
+    assert job.steps == 1 and job.idles == 0
+
+
 async def test_run_until_steps_while_there_is_work_and_stops_at_the_deadline():
     assert await Scripted([Next.NOW, Next.NOW, Next.IDLE]).run_until(deadline_in(5)) == 2
     busy = Scripted([Next.NOW] * 1000, step_seconds=0.01)
