@@ -24,7 +24,7 @@ from tests.support.processes import stop_group, wait_until
 
 USER = "onusone"
 READY_TIMEOUT = 60.0
-READY_LINE = b"** IPFS Cluster is READY **"
+READY_LINE = "** IPFS Cluster is READY **"
 START_ATTEMPTS = 3
 
 
