@@ -13,7 +13,7 @@ from storage.index import OutboxItem
 log = logging.getLogger(__name__)
 
 BATCH = 64
-# A due time later than any entry's: ``drain`` takes every entry, whatever its backoff.
+# A due time later than any entry's: ``run_until`` takes every entry, whatever its backoff.
 EVERYTHING = 2**62
 
 
