@@ -18,8 +18,8 @@ from node.settings import Settings, log_settings
 
 configure_logging(*log_settings())
 settings = Settings.from_env()
-services = NodeServices.from_settings(settings)
-app = create_app(services, background=False)
+services = NodeServices.from_settings(settings, background=False)
+app = create_app(services)
 _http = Mangum(app, lifespan="off")
 
 

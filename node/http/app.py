@@ -19,6 +19,7 @@ from node.http.errors import (
     refusal_handler,
     server_error_handler,
 )
+from node.http.live_hub import LiveHub
 from node.http.read_limit import ReadLimit
 
 if TYPE_CHECKING:
@@ -62,11 +63,12 @@ CORS = Middleware(
 )
 
 
-def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
-    """The app around ``services`` (built by ``node.runtime``). ``background`` starts the
-    long-running loops (outbox retry, daemon watch, pubsub); Lambda passes False and drives the
-    same work from its scheduled event instead, and has no ``/metrics``."""
+def create_app(services: NodeServices) -> Starlette:
+    """The app around ``services`` (built by ``node.runtime``). Services built to run in the
+    background start their workers (outbox retry, daemon watch, pubsub) with the app; those of
+    Lambda do not (its scheduled event does the same work) and it has no ``/metrics``."""
     node = services
+    background = services.background
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,5 +91,7 @@ def create_app(services: NodeServices, *, background: bool = True) -> Starlette:
             Exception: server_error_handler,
         },
     )
+    limits = node.settings.limits
     app.state.services = node
+    app.state.live_hub = LiveHub(node, limits.live_clients, limits.live_clients_per_address)
     return app

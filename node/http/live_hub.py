@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +12,15 @@ from starlette.applications import Starlette
 
 from node.http.errors import ApiError
 from node.http.status import node_status
+from node.settings import Limits
+from node.toolkit.worker import Next, StepWorker, run_forever
 from storage.errors import InvalidCursor
 from storage.ports.messages import MessageStore, Page
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
 
-log = logging.getLogger(__name__)
 
-MAX_LIVE_CLIENTS = 200
 STATUS_INTERVAL = 2.0
 PAGE_SIZE = 50
 
@@ -45,18 +44,20 @@ def status_fingerprint(status: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in status.items() if key != "uptime"}
 
 
-class LiveHub:
+class LiveHub(StepWorker):
     """Counts live clients against ``max_clients`` (``LIVE_CLIENTS_MAX``) and against
     ``per_address`` for each client address (``LIVE_CLIENTS_PER_ADDRESS``, well below the
     global cap, so one address cannot hold every place), and, while any WebSocket client
     listens, publishes the node status on the bus whenever it changes (one computation per
-    interval for all clients, not one per connection)."""
+    interval for all clients, not one per connection): the worker's step."""
+
+    name = "live status feed"
 
     def __init__(
         self,
         services: NodeServices,
-        max_clients: int = MAX_LIVE_CLIENTS,
-        per_address: int = MAX_LIVE_CLIENTS,
+        max_clients: int = Limits.live_clients,
+        per_address: int = Limits.live_clients_per_address,
         status_interval: float = STATUS_INTERVAL,
     ) -> None:
         self.services = services
@@ -90,7 +91,7 @@ class LiveHub:
         if status:
             self._status_listeners += 1
             if self._feed is None:
-                self._feed = asyncio.create_task(self._publish_status(), name="live-status")
+                self._feed = asyncio.create_task(run_forever(self), name="live-status")
         try:
             yield
         finally:
@@ -104,26 +105,18 @@ class LiveHub:
                     self._feed.cancel()
                     self._feed = None
 
-    async def _publish_status(self) -> None:
-        while True:
-            try:
-                status = await node_status(self.services)
-            except Exception:
-                log.exception("live status feed: computing the node status failed")
-            else:
-                fingerprint = status_fingerprint(status)
-                if fingerprint != self._last:
-                    self._last = fingerprint
-                    self.services.bus.publish_status(status)
-            await asyncio.sleep(self.status_interval)
+    async def step(self) -> Next:
+        status = await node_status(self.services)
+        fingerprint = status_fingerprint(status)
+        if fingerprint != self._last:
+            self._last = fingerprint
+            self.services.bus.publish_status(status)
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self.status_interval)
 
 
 def live_hub(app: Starlette) -> LiveHub:
-    """The app's hub, made on first use so the app factory needs no live-specific wiring."""
-    hub = getattr(app.state, "live_hub", None)
-    if hub is None:
-        services = app.state.services
-        limits = services.settings.limits
-        hub = LiveHub(services, limits.live_clients, limits.live_clients_per_address)
-        app.state.live_hub = hub
-    return hub
+    """The app's hub, made with the app (``create_app``)."""
+    return app.state.live_hub

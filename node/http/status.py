@@ -6,13 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from node import __version__
+from node.guards.storage_budget import MB
 from node.http.network_health import network_health
 from node.remote_pins.status import HEALTHY, pin_service_status
 
 if TYPE_CHECKING:
     from node.runtime.services import NodeServices
-
-MB = 1_000_000
 
 
 async def node_status(services: NodeServices, internals: bool = False) -> dict[str, Any]:
@@ -66,8 +65,8 @@ async def node_status(services: NodeServices, internals: bool = False) -> dict[s
         "boards": services.settings.boards,
         "subscriptions": subscriptions,
         "outbox": backlog,
-        # Without background loops (Lambda) the scheduled runs walk: read what they saved.
-        "catchUp": services.syncer.status(services.settings.boards, reload=not services.running),
+        # Without background workers (Lambda) the scheduled runs walk: read what they saved.
+        "catchUp": services.syncer.status(services.settings.boards, reload=not services.background),
         "version": __version__,
         **local_parts(services),
         # Remote pinning (issue 17), kept to one field; its ``health`` feeds networkHealth.

@@ -4,6 +4,7 @@ the prototype's "bootstrap nodes" without any public address."""
 import asyncio
 import logging
 
+from node.toolkit.worker import Next, StepWorker
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 
@@ -29,10 +30,16 @@ def with_peer_id(multiaddr: str, peer_id: str) -> str:
     return f"{multiaddr.rstrip('/')}/p2p/{peer_id}"
 
 
-class BootstrapDialer:
-    def __init__(self, ipfs: IpfsClient, peers: list[str]) -> None:
+class BootstrapDialer(StepWorker):
+    name = "bootstrap"
+    expected = (IpfsError,)
+
+    def __init__(
+        self, ipfs: IpfsClient, peers: list[str], redial_seconds: float = REDIAL_SECONDS
+    ) -> None:
         self.ipfs = ipfs
         self.peers = list(peers)
+        self.redial_seconds = redial_seconds
         self._failing: dict[str, str] = {}
         self._connected: set[str] = set()
 
@@ -75,10 +82,9 @@ class BootstrapDialer:
             log.info("bootstrap peer %s connected", address)
         return dialled
 
-    async def run(self, interval: float = REDIAL_SECONDS) -> None:
-        while True:
-            try:
-                await self.dial_missing()
-            except IpfsError as exc:
-                log.debug("bootstrap: daemon not answering: %s", exc)
-            await asyncio.sleep(interval)
+    async def step(self) -> Next:
+        await self.dial_missing()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self.redial_seconds)

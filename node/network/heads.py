@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crypto import Cid, NodeKey, parse_cid
+from node.domain_events import NobodySubscribed, PageReleased, PageStored
 from node.protocol.announcement import head_announcement, topic_for
 from node.protocol.envelope import InvalidMessage, now_ms
 from node.protocol.manifest import (
@@ -28,7 +29,9 @@ from node.protocol.manifest import (
     parse_manifest,
 )
 from node.toolkit.blocking import off_loop
-from node.toolkit.events import MessageBus
+from node.toolkit.event_bus import EventBus
+from node.toolkit.events import MessageBus, Subscription
+from node.toolkit.worker import Next, StepWorker
 from storage.errors import IpfsError, IpfsUnavailable, NoPubsubPeers
 from storage.ipfs import IpfsClient
 from storage.ports.messages import MessageStore
@@ -76,7 +79,16 @@ class OpenPage:
 ANSWER_SECONDS = 1.0
 
 
-class HeadPublisher:
+class HeadPublisher(StepWorker):
+    """Publishes on ``events`` each page it stores (``PageStored``) and each it supersedes
+    (``PageReleased``), for remote pinning, and a head announced to nobody
+    (``NobodySubscribed``). As a worker it publishes every ``interval`` and soon after new
+    messages on ``bus``."""
+
+    name = "head manifests"
+    expected = (IpfsError,)
+    expected_level = logging.INFO
+
     def __init__(
         self,
         messages: MessageStore,
@@ -86,7 +98,8 @@ class HeadPublisher:
         boards: list[str],
         bus: MessageBus,
         interval: float,
-        on_no_peers: Callable[[], None] | None = None,
+        *,
+        events: EventBus | None = None,
     ) -> None:
         self.messages = messages
         self.states = states
@@ -95,14 +108,12 @@ class HeadPublisher:
         self.boards = list(boards)
         self.bus = bus
         self.interval = interval
-        self.on_no_peers = on_no_peers
+        self.events = EventBus() if events is None else events
         self._pages: dict[str, OpenPage] = {}
         self._lock = asyncio.Lock()
         self._answered: dict[str, float] = {}
         self._answers: set[asyncio.Task] = set()
-        # Remote pinning of pages: called with each page stored, and each one superseded.
-        self.on_page_stored: Callable[[Cid], None] | None = None
-        self.on_page_released: Callable[[Cid], None] | None = None
+        self._changes: Subscription | None = None
 
     def head(self, board: str) -> Cid | None:
         page = self._pages.get(board)
@@ -147,8 +158,7 @@ class HeadPublisher:
             self.key, board, page.seq, now_ms(), page.prev, page.messages, page.pages
         )
         cid = await self.ipfs.add(data)
-        if self.on_page_stored is not None:
-            self.on_page_stored(cid)
+        self.events.publish(PageStored(cid))
         return cid
 
     async def update(self, board: str) -> Cid | None:
@@ -200,8 +210,7 @@ class HeadPublisher:
             return sealed or until
 
     async def _unpin(self, cid: Cid) -> None:
-        if self.on_page_released is not None:
-            self.on_page_released(cid)
+        self.events.publish(PageReleased(cid))
         try:
             await self.ipfs.pin_rm(cid)
         except IpfsError as exc:
@@ -215,8 +224,7 @@ class HeadPublisher:
         try:
             await self.ipfs.publish(topic_for(board), head_announcement(board, head))
         except NoPubsubPeers:
-            if self.on_no_peers is not None:
-                self.on_no_peers()
+            self.events.publish(NobodySubscribed(topic_for(board)))
             return False
         return True
 
@@ -247,25 +255,36 @@ class HeadPublisher:
             await self.update(board)
             await self.announce(board)
 
-    async def run(self) -> None:
-        sub = self.bus.subscribe(None)
+    async def step(self) -> Next:
+        if self._changes is None:
+            # From the first round on, so that what arrives during it is noticed.
+            self._changes = self.bus.subscribe(None)
+        await self.publish_all()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        """Until new messages arrived (and ``SETTLE_SECONDS`` more, for the rest of a
+        burst), or ``interval`` passed."""
+        assert self._changes is not None
+        if self._changes.overflowed:
+            self.bus.unsubscribe(self._changes)
+            self._changes = self.bus.subscribe(None)
+        changes = self._changes
         try:
-            while True:
-                try:
-                    await self.publish_all()
-                except IpfsError as exc:
-                    log.info("head manifests not published this round: %s", exc)
-                except Exception:
-                    log.exception("head manifests: unexpected error")
-                if sub.overflowed:
-                    self.bus.unsubscribe(sub)
-                    sub = self.bus.subscribe(None)
-                try:
-                    await asyncio.wait_for(sub.queue.get(), self.interval)
-                    await asyncio.sleep(min(SETTLE_SECONDS, self.interval))
-                except TimeoutError:
-                    pass
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-        finally:
-            self.bus.unsubscribe(sub)
+            await asyncio.wait_for(changes.queue.get(), self.interval)
+            await asyncio.sleep(min(SETTLE_SECONDS, self.interval))
+        except TimeoutError:
+            pass
+        while not changes.queue.empty():
+            changes.queue.get_nowait()
+
+    async def run_until(self, deadline: float) -> bool:
+        """A scheduled run's share: every board's head updated and announced once, as far
+        as ``deadline`` allows (the others learn what this node accepted); True when all
+        were, in time."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.publish_all()
+        except TimeoutError:
+            return False
+        return True

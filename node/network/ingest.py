@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 
 from crypto import Cid, parse_cid
+from node.domain_events import HeadHeard, HelloHeard
 from node.guards.rate_limits import RateLimited, RateLimiter
 from node.guards.storage_budget import StorageBudget, StorageFull
 from node.network.droplog import DropLog
@@ -23,6 +24,7 @@ from node.protocol.announcement import parse_announcement
 from node.protocol.envelope import InvalidMessage, VerifiedEnvelope, check_served, now_ms, verify
 from node.toolkit.blocking import off_loop
 from node.toolkit.counters import PUBSUB_DROPS
+from node.toolkit.event_bus import EventBus
 from node.toolkit.events import MessageBus
 from storage.ipfs import PubsubMessage
 from storage.ports.messages import MessageStore, NewMessage, StoredMessage
@@ -35,11 +37,14 @@ BATCH = 512
 LINGER = 0.0
 SEEN_CAPACITY = 200_000
 
-HeadHandler = Callable[[Cid, str, str], None]
 Pending = list[tuple[NewMessage, str]]
 
 
 class Ingestor:
+    """Heads and hellos heard are published on ``events`` (``HeadHeard``: sync walks the
+    chain; ``HelloHeard``: our heads answer). ``own_peer_id`` says which sender is our own
+    daemon, as last learnt from it (its own messages come back on the topic)."""
+
     def __init__(
         self,
         messages: MessageStore,
@@ -52,6 +57,8 @@ class Ingestor:
         boards: Collection[str] | None = None,
         limiter: RateLimiter | None = None,
         budget: StorageBudget | None = None,
+        events: EventBus | None = None,
+        own_peer_id: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.messages = messages
         self.bus = bus
@@ -62,9 +69,8 @@ class Ingestor:
         self.boards = None if boards is None else frozenset(boards)
         self.limiter = limiter
         self.budget = budget
-        self.own_peer_id: str | None = None
-        self.on_head: HeadHandler | None = None
-        self.on_hello: Callable[[str], None] | None = None
+        self.events = EventBus() if events is None else events
+        self.own_peer_id = own_peer_id
         self.indexed = 0
         self._drops = DropLog(log)
         self._seen: dict[bytes, None] = {}
@@ -79,7 +85,7 @@ class Ingestor:
         reason code when it was dropped). Never raises: every drop, including one that no rule
         foresaw, is counted against the sender."""
         sender = message.sender
-        if sender and sender == self.own_peer_id:
+        if sender and sender == self.own_peer_id():
             return "own"
         if self.peers.ignored(sender):
             PUBSUB_DROPS.inc("ignored")
@@ -108,14 +114,12 @@ class Ingestor:
         announcement = parse_announcement(message.data, board)
         if announcement.kind == "hello":
             self.peers.seen(sender)
-            if self.on_hello is not None:
-                self.on_hello(board)
+            self.events.publish(HelloHeard(board))
             return "hello"
         assert announcement.cid is not None
         if announcement.kind == "head":
             self.peers.seen(sender)
-            if self.on_head is not None:
-                self.on_head(announcement.cid, board, sender)
+            self.events.publish(HeadHeard(announcement.cid, board, sender))
             return "head"
         assert announcement.envelope is not None
         # A replay costs a dictionary lookup, not a signature check, and earns nothing.

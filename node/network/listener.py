@@ -13,10 +13,12 @@ import asyncio
 import logging
 
 from node.network.ingest import Ingestor
+from node.network.monitor import DaemonMonitor
 from node.protocol.announcement import hello_announcement, topic_for
 from node.toolkit.retry import backoff_ms
+from node.toolkit.worker import Next, StepWorker, run_forever
 from storage.errors import IpfsError, PubsubDisabled
-from storage.ipfs import IpfsClient, PubsubMessage
+from storage.ipfs import IpfsClient
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +28,36 @@ DISABLED_RETRY_SECONDS = 30.0
 
 
 class PubsubListener:
-    def __init__(self, ipfs: IpfsClient, boards: list[str], ingest: Ingestor) -> None:
+    """The boards' subscriptions; ``monitor`` is asked who our daemon is before each one
+    opens (ingest drops our own messages by it)."""
+
+    def __init__(
+        self, ipfs: IpfsClient, boards: list[str], ingest: Ingestor, monitor: DaemonMonitor
+    ) -> None:
         self.ipfs = ipfs
         self.boards = list(boards)
         self.ingest = ingest
-        self._states = {board: "connecting" for board in self.boards}
+        self.monitor = monitor
+        self._subscriptions = [BoardSubscription(self, board) for board in self.boards]
         self._greetings: set[asyncio.Task] = set()
         self._told_disabled = False
 
     def states(self) -> dict[str, str]:
-        return dict(self._states)
+        return {sub.board: sub.state for sub in self._subscriptions}
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._listen(board) for board in self.boards))
+        """The long-running node's job: every board's subscription, kept open."""
+        await asyncio.gather(*(run_forever(sub) for sub in self._subscriptions))
 
-    def _opened(self, board: str) -> None:
-        self._states[board] = "subscribed"
-        log.info("subscribed to %s", topic_for(board))
+    async def run_until(self, deadline: float) -> None:
+        """Listen until ``deadline`` (a scheduled run's window)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.run()
+        except TimeoutError:
+            pass
+
+    def greet(self, board: str) -> None:
         task = asyncio.create_task(self._greet(board))
         self._greetings.add(task)
         task.add_done_callback(self._greetings.discard)
@@ -55,39 +70,58 @@ class PubsubListener:
             except IpfsError as exc:
                 log.debug("hello on %s not sent: %s", board, exc)
 
-    async def _listen(self, board: str) -> None:
-        failures = 0
-        while True:
-            self._states[board] = "connecting"
-            try:
-                self.ingest.own_peer_id = (await self.ipfs.info()).peer_id
-                async for message in self.ipfs.subscribe(
-                    topic_for(board), on_open=lambda: self._opened(board)
-                ):
-                    failures = 0
-                    self._handle(message, board)
-                reason = "the daemon closed the stream"
-            except PubsubDisabled:
-                self._states[board] = "pubsub_disabled"
-                if not self._told_disabled:
-                    self._told_disabled = True
-                    log.error(
-                        "the IPFS daemon has pubsub disabled, so this node can neither hear nor"
-                        " announce messages; fix: %s",
-                        PubsubDisabled.fix,
-                    )
-                await asyncio.sleep(DISABLED_RETRY_SECONDS)
-                continue
-            except IpfsError as exc:
-                reason = str(exc)
-            if self._states[board] == "subscribed":
-                failures = 0
-            self._states[board] = "down"
-            delay = backoff_ms(failures) / 1000
-            failures += 1
-            log.warning("subscription to %s lost (%s); retrying in %.1fs", board, reason, delay)
-            await asyncio.sleep(delay)
+    def pubsub_disabled(self) -> None:
+        """Said once in the log, with the fix, whichever board finds it first."""
+        if not self._told_disabled:
+            self._told_disabled = True
+            log.error(
+                "the IPFS daemon has pubsub disabled, so this node can neither hear nor"
+                " announce messages; fix: %s",
+                PubsubDisabled.fix,
+            )
 
-    def _handle(self, message: PubsubMessage, board: str) -> None:
+
+class BoardSubscription(StepWorker):
+    """One board's subscription as a worker: a step is one session, from asking the daemon
+    until the stream breaks; the idle wait is the backoff before the next one."""
+
+    def __init__(self, listener: PubsubListener, board: str) -> None:
+        self.listener = listener
+        self.board = board
+        self.name = f"subscription to {board}"
+        self.state = "connecting"
+        self._failures = 0
+        self._delay = 0.0
+
+    def _opened(self) -> None:
+        self.state = "subscribed"
+        log.info("subscribed to %s", topic_for(self.board))
+        self.listener.greet(self.board)
+
+    async def step(self) -> Next:
         """Ingest drops and counts bad input itself and never raises for it."""
-        self.ingest.receive(message, board)
+        listener, board = self.listener, self.board
+        self.state = "connecting"
+        try:
+            await listener.monitor.identify()
+            async for message in listener.ipfs.subscribe(topic_for(board), on_open=self._opened):
+                self._failures = 0
+                listener.ingest.receive(message, board)
+            reason = "the daemon closed the stream"
+        except PubsubDisabled:
+            self.state = "pubsub_disabled"
+            listener.pubsub_disabled()
+            self._delay = DISABLED_RETRY_SECONDS
+            return Next.IDLE
+        except IpfsError as exc:
+            reason = str(exc)
+        if self.state == "subscribed":
+            self._failures = 0
+        self.state = "down"
+        self._delay = backoff_ms(self._failures) / 1000
+        self._failures += 1
+        log.warning("subscription to %s lost (%s); retrying in %.1fs", board, reason, self._delay)
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self._delay)

@@ -19,6 +19,7 @@ import time
 from node.network.bootstrap import peer_id_of
 from node.protocol.announcement import topic_for
 from node.toolkit.retry import sleep_until_woken
+from node.toolkit.worker import Next, StepWorker
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 
@@ -32,16 +33,21 @@ MAX_BACKOFF_SECONDS = 900.0
 REMEMBERED_PEERS = 1024
 
 
-class MeshDoctor:
+class MeshDoctor(StepWorker):
+    name = "mesh check"
+    expected = (IpfsError,)
+
     def __init__(
         self,
         ipfs: IpfsClient,
         boards: list[str],
         bootstrap: list[str],
         stale_seconds: float = STALE_SECONDS,
+        check_seconds: float = CHECK_SECONDS,
     ) -> None:
         self.ipfs = ipfs
         self.stale_seconds = stale_seconds
+        self.check_seconds = check_seconds
         self.topics = [topic_for(board) for board in boards]
         self.bootstrap = list(bootstrap)
         self._bootstrap_ids = {peer_id_of(a) for a in self.bootstrap} - {None}
@@ -117,10 +123,9 @@ class MeshDoctor:
         log.warning("could not dial %s back after healing", peer)
         return False
 
-    async def run(self, interval: float = CHECK_SECONDS) -> None:
-        while True:
-            try:
-                await self.check()
-            except IpfsError as exc:
-                log.debug("mesh check skipped: %s", exc)
-            await sleep_until_woken(self._wake, interval)
+    async def step(self) -> Next:
+        await self.check()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await sleep_until_woken(self._wake, self.check_seconds)

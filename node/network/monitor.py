@@ -6,14 +6,18 @@ would make the status endpoint as slow as the daemon, so answers are cached brie
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from node.domain_events import DaemonReachable
+from node.toolkit.event_bus import EventBus
+from node.toolkit.worker import Next, StepWorker
 from storage.errors import IpfsError, PubsubDisabled
 from storage.ipfs import DaemonInfo, IpfsClient, SwarmPeer
 
 CACHE_SECONDS = 2.0
 REPO_STAT_SECONDS = 30.0
+# How often a long-running node looks at its daemon, so that a comeback is noticed at once.
+WATCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -28,27 +32,56 @@ class DaemonSnapshot:
     taken_at: float = 0.0
 
 
-class DaemonMonitor:
+class DaemonMonitor(StepWorker):
+    """Publishes ``DaemonReachable`` on ``events`` when the daemon answers again. As a worker
+    it refreshes every ``watch_seconds``."""
+
+    name = "daemon monitor"
+
     def __init__(
         self,
         ipfs: IpfsClient,
         topics: list[str] | None = None,
         cache_seconds: float = CACHE_SECONDS,
+        *,
+        events: EventBus | None = None,
+        watch_seconds: float = WATCH_SECONDS,
     ) -> None:
         self.ipfs = ipfs
         self.topics = list(topics or [])
         self.cache_seconds = cache_seconds
+        self.events = EventBus() if events is None else events
+        self.watch_seconds = watch_seconds
+        self._peer_id: str | None = None
         self._snapshot = DaemonSnapshot(reachable=False, error="not checked yet")
         self._lock = asyncio.Lock()
         self._repo_at = 0.0
         # The last size the daemon reported, kept while it is unreachable (storage budget).
         self.repo_bytes = 0
-        self.on_reachable: list[Callable[[], None]] = []
 
     @property
     def last(self) -> DaemonSnapshot:
         """The latest snapshot, however old (never asks the daemon)."""
         return self._snapshot
+
+    def peer_id(self) -> str | None:
+        """Our daemon's peer id as last learnt by ``identify`` (None before): ingest tells
+        our own messages, which come back on the topics, by it."""
+        return self._peer_id
+
+    async def identify(self) -> DaemonInfo:
+        """Ask the daemon who it is now: before each subscription opens, so that the first
+        message heard is already told apart."""
+        info = await self.ipfs.info()
+        self._peer_id = info.peer_id
+        return info
+
+    async def step(self) -> Next:
+        await self.refresh()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self.watch_seconds)
 
     async def snapshot(self) -> DaemonSnapshot:
         if time.monotonic() - self._snapshot.taken_at < self.cache_seconds:
@@ -94,8 +127,7 @@ class DaemonMonitor:
             snapshot = DaemonSnapshot(False, error=str(exc)[:300], taken_at=now)
         self._snapshot = snapshot
         if snapshot.reachable and not previous.reachable:
-            for callback in self.on_reachable:
-                callback()
+            self.events.publish(DaemonReachable())
         return snapshot
 
     async def _topic_peers(self) -> tuple[frozenset[str], bool]:

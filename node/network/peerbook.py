@@ -17,29 +17,36 @@ from collections import OrderedDict
 
 from node.network.reputation import baseline, earns_cool_down, established, reputation
 from node.protocol.envelope import now_ms
+from node.settings import Limits
 from node.toolkit.blocking import off_loop
+from node.toolkit.worker import Next, StepWorker
 from storage.ports.peers import PeerStats, PeerStatsStore
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 COOL_DOWN_SECONDS = 600.0
-MAX_PEERS = 1_000
 # The reputation baseline is computed over the whole table at most this often: a drop under a
 # flood must not cost time linear in the number of peers.
 BASELINE_SECONDS = 1.0
 
 
-class PeerBook:
+class PeerBook(StepWorker):
+    """As a worker it flushes every ``flush_seconds``."""
+
+    name = "peer stats"
+
     def __init__(
         self,
         stored: PeerStatsStore,
         cool_down: float = COOL_DOWN_SECONDS,
-        max_peers: int = MAX_PEERS,
+        max_peers: int = Limits.peer_table,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self.stored = stored
         self.cool_down = cool_down
         self.max_peers = max_peers
+        self.flush_seconds = flush_seconds
         self.evicted = 0
         self._totals: OrderedDict[str, PeerStats] | None = None
         self._pending: dict[str, PeerStats] = {}
@@ -160,13 +167,9 @@ class PeerBook:
             raise
         return written
 
-    async def run(self, interval: float = FLUSH_SECONDS) -> None:
-        try:
-            while True:
-                await asyncio.sleep(interval)
-                try:
-                    await self.flush()
-                except Exception:
-                    log.exception("peer stats: flush failed; retrying next round")
-        finally:
-            await self.flush()
+    async def step(self) -> Next:
+        await self.flush()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await asyncio.sleep(self.flush_seconds)

@@ -13,13 +13,16 @@ bytes) without a ~260 ms bitswap round trip and without needing the origin to st
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from crypto import canonical_bytes, parse_cid
+from node.domain_events import MessagePinned
 from node.network.droplog import DropLog
+from node.settings import Limits
 from node.toolkit.blocking import off_loop
 from node.toolkit.counters import counter
+from node.toolkit.event_bus import EventBus
 from node.toolkit.retry import backoff_ms
+from node.toolkit.worker import Next, StepWorker, run_forever
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.ipfs import IpfsClient
 from storage.ports.messages import MessageStore
@@ -31,7 +34,6 @@ MAX_ATTEMPTS = 5
 # Replicas left by an earlier process are queued this many at a time, so that a long backlog
 # never sits in memory whole.
 RECOVER_PAGE = 512
-MAX_QUEUE = 10_000
 
 REPLICAS_DROPPED = counter(
     "onusone_replicas_dropped_total",
@@ -39,26 +41,30 @@ REPLICAS_DROPPED = counter(
 )
 
 
-class Replicator:
+class Replicator(StepWorker):
     """The in-memory queue is bounded (``REPLICATION_QUEUE_MAX``): past it a replica is not
     made now (the message stays indexed and listed, ``pinned: false``, and unpinned in the
     index, so the next start or Lambda run queues it again), counted and logged at most once a
-    minute, instead of growing without bound under a flood."""
+    minute, instead of growing without bound under a flood. Each replica pinned is published
+    as ``MessagePinned`` on ``events`` (remote pinning of replicas)."""
+
+    name = "replicas"
 
     def __init__(
         self,
         messages: MessageStore,
         ipfs: IpfsClient,
         concurrency: int = CONCURRENCY,
-        max_queue: int = MAX_QUEUE,
+        max_queue: int = Limits.replication_queue,
+        *,
+        events: EventBus | None = None,
     ):
         self.messages = messages
         self.ipfs = ipfs
         self.concurrency = concurrency
+        self.events = EventBus() if events is None else events
         self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue(max_queue)
         self._drops = DropLog(log)
-        # Called with the CID of each replica once pinned (PIN_SERVICE_REPLICAS).
-        self.on_pinned: Callable[[str], None] | None = None
         self._queued: set[str] = set()
 
     def submit(self, cid: str, attempts: int = 0) -> bool:
@@ -86,30 +92,34 @@ class Replicator:
         if added.to_bytes() != parse_cid(cid).to_bytes():
             raise IpfsError(f"daemon stored {cid} as {added}")
         await off_loop(self.messages.mark_pinned, cid)
-        if self.on_pinned is not None:
-            self.on_pinned(cid)
+        self.events.publish(MessagePinned(cid, "replica"))
 
-    async def _worker(self) -> None:
-        while True:
-            cid, attempts = await self._queue.get()
-            retry = False
-            try:
-                await self.pin(cid)
-            except IpfsError as exc:
-                if attempts + 1 >= MAX_ATTEMPTS and not isinstance(exc, IpfsUnavailable):
-                    log.warning(
-                        "replica of %s not pinned after %d attempts (the next start retries): %s",
-                        cid,
-                        attempts + 1,
-                        exc,
-                    )
-                else:
-                    await asyncio.sleep(backoff_ms(attempts) / 1000)
-                    retry = self.submit(cid, attempts + 1)
-            finally:
-                if not retry:
-                    self._queued.discard(cid)
-                self._queue.task_done()
+    async def step(self) -> Next:
+        """Pin the next queued replica, waiting for one (the queue is the idle wait); a
+        failed pin is queued again after a backoff, up to ``MAX_ATTEMPTS``."""
+        cid, attempts = await self._queue.get()
+        retry = False
+        try:
+            await self.pin(cid)
+        except IpfsError as exc:
+            if attempts + 1 >= MAX_ATTEMPTS and not isinstance(exc, IpfsUnavailable):
+                log.warning(
+                    "replica of %s not pinned after %d attempts (the next start retries): %s",
+                    cid,
+                    attempts + 1,
+                    exc,
+                )
+            else:
+                await asyncio.sleep(backoff_ms(attempts) / 1000)
+                retry = self.submit(cid, attempts + 1)
+        finally:
+            if not retry:
+                self._queued.discard(cid)
+            self._queue.task_done()
+        return Next.NOW
+
+    async def idle(self) -> None:
+        """Nothing to wait for here: ``step`` waits on the queue."""
 
     async def recover(self) -> int:
         """Queue the replicas the index still lacks, a page each time the workers have
@@ -129,7 +139,9 @@ class Replicator:
         return queued
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        """The long-running node's job: ``concurrency`` loops of ``step``, and the replicas
+        earlier runs left unpinned queued as they make room."""
+        workers = [asyncio.create_task(run_forever(self)) for _ in range(self.concurrency)]
         try:
             await self.recover()
             await asyncio.gather(*workers)
@@ -138,12 +150,13 @@ class Replicator:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def drain(self, timeout: float) -> bool:
+    async def run_until(self, deadline: float) -> bool:
         """Pin what is queued and what earlier runs left unpinned, for callers without
         background loops (Lambda); True when all of it was pinned in time."""
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.concurrency)]
+        workers = [asyncio.create_task(run_forever(self)) for _ in range(self.concurrency)]
         try:
-            await asyncio.wait_for(self.recover(), timeout)
+            async with asyncio.timeout_at(deadline):
+                await self.recover()
             return True
         except TimeoutError:
             return False

@@ -78,12 +78,13 @@ class HeadSyncer:
         """Queue every chain the index says is unfinished (at start, and on each Lambda run)."""
         return self.scheduler.resume()
 
-    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
-        """Walk what is queued now, without the spacing of live head walks, for at most
-        ``timeout`` seconds (used where there is no background loop); then stop the walks
-        under way, whose frontiers are saved. True when nothing runnable was left."""
+    async def run_until(self, deadline: float) -> bool:
+        """Walk what is queued now, without the spacing of live head walks, until
+        ``deadline`` (the event loop's clock; used where there is no background loop); then
+        stop the walks under way, whose frontiers are saved. True when nothing runnable was
+        left."""
         try:
-            return await self.scheduler.drain(timeout)
+            return await self.scheduler.run_until(deadline)
         finally:
             await self.ingest.flush()
 

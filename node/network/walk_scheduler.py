@@ -340,17 +340,18 @@ class WalkScheduler:
             for key in self._queue
         )
 
-    async def drain(self, timeout: float) -> bool:
-        """Walk what is queued now, without the spacing of live head walks, for at most
-        ``timeout`` seconds; then stop the walks under way, whose frontiers are saved, and
-        start none until the next ``resume``. True when nothing runnable was left."""
+    async def run_until(self, deadline: float) -> bool:
+        """Walk what is queued now, without the spacing of live head walks, until
+        ``deadline`` (the event loop's clock); then stop the walks under way, whose
+        frontiers are saved, and start none until the next ``resume``. True when nothing
+        runnable was left."""
         self._draining = True
-        deadline = time.monotonic() + timeout
+        loop = asyncio.get_running_loop()
         try:
             self._pump()
-            while self._runnable() and time.monotonic() < deadline:
+            while self._runnable() and loop.time() < deadline:
                 if self._active:
-                    left = deadline - time.monotonic()
+                    left = deadline - loop.time()
                     await asyncio.wait(set(self._active.values()), timeout=left)
                 else:
                     await asyncio.sleep(0.05)

@@ -7,20 +7,26 @@ from node.protocol.envelope import now_ms
 from node.publish.pipeline import BroadcastPipeline, Delivery
 from node.toolkit.blocking import off_loop
 from node.toolkit.retry import backoff_ms, sleep_until_woken
+from node.toolkit.worker import Next, StepWorker
 from storage.errors import IpfsError, IpfsUnavailable
 from storage.ports.outbox import OutboxItem, OutboxQueue
 
 log = logging.getLogger(__name__)
 
 BATCH = 64
-# A due time later than any entry's: ``drain`` takes every entry, whatever its backoff.
+# A due time later than any entry's: ``run_until`` takes every entry, whatever its backoff.
 EVERYTHING = 2**62
 
 
-class OutboxWorker:
-    def __init__(self, pipeline: BroadcastPipeline, outbox: OutboxQueue) -> None:
+class OutboxWorker(StepWorker):
+    name = "outbox"
+
+    def __init__(
+        self, pipeline: BroadcastPipeline, outbox: OutboxQueue, idle_seconds: float = 1.0
+    ) -> None:
         self.pipeline = pipeline
         self.outbox = outbox
+        self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -38,7 +44,7 @@ class OutboxWorker:
             pass
         return delivered
 
-    async def drain(self, deadline: float) -> int:
+    async def run_until(self, deadline: float) -> int:
         """Deliver the whole backlog, backoff ignored (for the scheduled Lambda run, whose
         schedule is the retry clock), each entry tried at most once, until the event loop's
         clock reaches ``deadline`` or the daemon is down; returns how many were delivered.
@@ -85,13 +91,12 @@ class OutboxWorker:
             log.warning("outbox: %s failed: %s", item.cid, exc)
             return False
 
-    async def run(self, idle_seconds: float = 1.0) -> None:
-        while True:
-            try:
-                delivered = await self.run_once()
-                if delivered:
-                    log.info("outbox: delivered %d queued message(s)", delivered)
-                    continue
-            except Exception:
-                log.exception("outbox: unexpected error")
-            await sleep_until_woken(self._wake, idle_seconds)
+    async def step(self) -> Next:
+        delivered = await self.run_once()
+        if not delivered:
+            return Next.IDLE
+        log.info("outbox: delivered %d queued message(s)", delivered)
+        return Next.NOW
+
+    async def idle(self) -> None:
+        await sleep_until_woken(self._wake, self.idle_seconds)

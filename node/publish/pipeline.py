@@ -7,14 +7,15 @@ everything after that may fail and is retried by the outbox worker until it succ
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from crypto import Cid, canonical_bytes, parse_cid
+from node.domain_events import MessagePinned, NobodySubscribed
 from node.protocol.announcement import message_announcement, topic_for
 from node.protocol.envelope import VerifiedEnvelope, now_ms
 from node.toolkit.blocking import off_loop
+from node.toolkit.event_bus import EventBus
 from node.toolkit.events import MessageBus
 from storage.errors import IpfsError, NoPubsubPeers, PubsubDisabled
 from storage.ipfs import IpfsClient
@@ -37,16 +38,23 @@ class Delivery:
 
 
 class BroadcastPipeline:
+    """Publishes ``MessagePinned`` once a message is pinned on our daemon (remote pinning)
+    and ``NobodySubscribed`` when an announcement reached nobody (the mesh doctor) on
+    ``events``; without one, on a bus of its own that nobody hears."""
+
     def __init__(
-        self, messages: MessageStore, outbox: OutboxQueue, ipfs: IpfsClient, bus: MessageBus
+        self,
+        messages: MessageStore,
+        outbox: OutboxQueue,
+        ipfs: IpfsClient,
+        bus: MessageBus,
+        events: EventBus | None = None,
     ) -> None:
         self.messages = messages
         self.outbox = outbox
         self.ipfs = ipfs
         self.bus = bus
-        self.on_no_peers: Callable[[], None] | None = None
-        # Called with the CID once the message is pinned on our daemon (remote pinning).
-        self.on_pinned: Callable[[str], None] | None = None
+        self.events = EventBus() if events is None else events
         self._peer_counts: dict[str, tuple[int, float]] = {}
 
     async def accept(self, verified: VerifiedEnvelope, source: str = "local") -> bool:
@@ -76,8 +84,7 @@ class BroadcastPipeline:
             await off_loop(self.outbox.done, cid)
             raise IpfsError(f"outbox entry {cid} has no stored message")
         delivery = await self._pin_and_announce(stored)
-        if self.on_pinned is not None:
-            self.on_pinned(cid)
+        self.events.publish(MessagePinned(cid, "message"))
         await off_loop(self.outbox.done, cid)
         return delivery
 
@@ -109,8 +116,7 @@ class BroadcastPipeline:
         if peers == 0:
             # Nobody subscribes right now; peers that join later catch up from head manifests.
             log.info("no pubsub peers on %s; %s is pinned, peers get it by sync", topic, stored.cid)
-            if self.on_no_peers is not None:
-                self.on_no_peers()
+            self.events.publish(NobodySubscribed(topic))
             return Delivery(pinned=True, announced=False, broadcast_to=0)
         return Delivery(pinned=True, announced=True, broadcast_to=peers)
 

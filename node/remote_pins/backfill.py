@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable
 
 from crypto import Cid, CryptoError, parse_cid
 from node.remote_pins.worker import RemotePinner
-from storage.errors import InvalidCursor
+from node.toolkit.worker import Next, StepWorker
+from storage.errors import InvalidCursor, IpfsError
 from storage.ports.messages import MessageStore
 from storage.ports.state import BackfillProgress
 
@@ -41,9 +42,15 @@ ROOM_POLL_SECONDS = 1.0
 WalkChain = Callable[[str, Cid | None, Callable[[Cid], None]], Awaitable[Cid | None]]
 
 
-class RemotePinBackfill:
+class RemotePinBackfill(StepWorker):
     """``requested``: entries handed to the queue in this process; ``done``: every board was
-    walked to its end (in this process)."""
+    walked to its end (in this process). As a worker it offers at most ``rate`` entries a
+    second while the queue has room, until every board is complete; a daemon that cannot give
+    the pages is retried every ``RETRY_SECONDS``."""
+
+    name = "remote-pin backfill"
+    expected = (IpfsError,)
+    expected_level = logging.WARNING
 
     def __init__(
         self,
@@ -68,6 +75,7 @@ class RemotePinBackfill:
         self.requested = 0
         self.done = False
         self._resend: bool | None = None  # known after the first step
+        self._pause = 0.0
 
     def room(self) -> int:
         """How many more entries the queue may take now."""
@@ -94,7 +102,7 @@ class RemotePinBackfill:
         else:
             self.pinner.request(cid, kind)
 
-    async def step(self, limit: int) -> tuple[int, bool]:
+    async def advance(self, limit: int) -> tuple[int, bool]:
         """Offer at most ``limit`` messages (and, at the end of each board, its pages);
         returns how many entries were requested and whether every board is complete."""
         if self._resend is None:
@@ -152,34 +160,32 @@ class RemotePinBackfill:
         self.requested += offered
         return offered
 
-    async def run(self) -> None:
-        """The long-running node's loop: at most ``rate`` entries a second while the queue
-        has room, until every board is complete; a daemon that cannot give the pages (or a
-        store error) is retried every ``RETRY_SECONDS``."""
-        started = self.requested
-        while True:
-            room = self.room()
-            if room == 0:
-                await asyncio.sleep(ROOM_POLL_SECONDS)
-                continue
-            try:
-                requested, complete = await self.step(min(room, STEP, max(1, int(self.rate))))
-            except Exception as exc:
-                log.warning("remote-pin backfill paused (%s); retrying", exc)
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
-            if complete:
-                if self.requested > started:
-                    log.info("remote-pin backfill: %d entries queued", self.requested - started)
-                return
-            await asyncio.sleep(requested / self.rate)
+    async def step(self) -> Next:
+        room = self.room()
+        if room == 0:
+            self._pause = ROOM_POLL_SECONDS
+            return Next.IDLE
+        self._pause = RETRY_SECONDS  # the wait if this step fails
+        requested, complete = await self.advance(min(room, STEP, max(1, int(self.rate))))
+        if complete:
+            if self.requested:
+                log.info("remote-pin backfill: %d entries queued", self.requested)
+            return Next.DONE
+        self._pause = requested / self.rate
+        return Next.IDLE
 
-    async def run_scheduled(self) -> int:
+    async def idle(self) -> None:
+        await asyncio.sleep(self._pause)
+
+    async def run_until(self, deadline: float) -> int:
         """One scheduled (Lambda) run's share: as much as the queue has room for, no waiting
-        (the schedule is the clock); the next run goes on from the saved positions."""
+        (the schedule is the clock), nothing once ``deadline`` has passed; the next run goes
+        on from the saved positions."""
+        if asyncio.get_running_loop().time() >= deadline:
+            return 0
         try:
             room = self.room()
-            return (await self.step(room))[0] if room else 0
+            return (await self.advance(room))[0] if room else 0
         except Exception as exc:
             log.warning("remote-pin backfill not advanced this run: %s", exc)
             return 0

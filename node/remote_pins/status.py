@@ -36,7 +36,7 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
     pinner = services.remote_pins
     if pinner is None:
         return {"enabled": False}
-    if not services.running:
+    if not services.background:
         # Lambda: only the scheduled runs talk to the service; read what the last one saw.
         pinner.load_state()
     counts = pinner.backlog()
@@ -53,7 +53,7 @@ def pin_service_status(services: NodeServices, internals: bool = False) -> dict[
         "requests": pinner.requests,
     }
     backfill = services.remote_backfill
-    if backfill is not None and services.running:
+    if backfill is not None and services.background:
         # (On Lambda the scheduled runs backfill: their result says how much, not status.)
         status["backfill"] = {"done": backfill.done, "requested": backfill.requested}
     if internals:

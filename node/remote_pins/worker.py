@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from node.protocol.envelope import now_ms
 from node.toolkit.retry import backoff_ms, sleep_until_woken
+from node.toolkit.worker import Next, StepWorker
 from storage.pinning_service import (
     PinningServiceClient,
     PinNotFound,
@@ -49,11 +50,13 @@ Origins = Callable[[], Awaitable[list[str]]]
 Connect = Callable[[str], Awaitable[None]]
 
 
-class RemotePinner:
-    """Works the remote-pin queue. Plain attributes for ``/metrics``: ``requests`` (HTTP
-    requests sent to the service), ``pinned``, ``failed``, ``unpinned``, ``retries`` (counts
-    in this process), ``state`` (``ok``, ``unreachable``, ``unauthorized`` or ``idle``) and
-    ``last_error``."""
+class RemotePinner(StepWorker):
+    """Works the remote-pin queue, pinning under ``pin_name`` (PIN_SERVICE_NAME). Plain
+    attributes for ``/metrics``: ``requests`` (HTTP requests sent to the service), ``pinned``,
+    ``failed``, ``unpinned``, ``retries`` (counts in this process), ``state`` (``ok``,
+    ``unreachable``, ``unauthorized`` or ``idle``) and ``last_error``."""
+
+    name = "remote pins"
 
     def __init__(
         self,
@@ -61,15 +64,17 @@ class RemotePinner:
         saved_state: PinServiceState,
         client: PinningServiceClient,
         *,
-        name: str,
+        pin_name: str,
         meta: dict[str, str],
         origins: Origins,
         connect: Connect,
+        idle_seconds: float = 1.0,
     ) -> None:
         self.queue = queue
         self.saved_state = saved_state
         self.client = client
-        self.name = name
+        self.idle_seconds = idle_seconds
+        self.pin_name = pin_name
         self.meta = meta
         self.origins = origins
         self.connect = connect
@@ -116,14 +121,17 @@ class RemotePinner:
         counts = self.backlog()
         return sum(counts.get(state, 0) for state in OPEN)
 
-    async def run_once(self, *, ignore_backoff: bool = False) -> int:
+    async def run_once(self, *, ignore_backoff: bool = False, deadline: float | None = None) -> int:
         """Work what is due; returns how many entries moved on. Stops at the first sign the
-        service is down or refuses the token."""
+        service is down or refuses the token, or at ``deadline`` (the event loop's clock)."""
         if not ignore_backoff and now_ms() < self._paused_until:
             return 0
         moved = 0
         due_at = NEVER - 1 if ignore_backoff else now_ms()
+        loop = asyncio.get_running_loop()
         for pin in self.queue.due(due_at, BATCH):
+            if deadline is not None and loop.time() >= deadline:
+                break
             try:
                 await self._step(pin)
             except PinServiceUnauthorized as exc:
@@ -201,7 +209,7 @@ class RemotePinner:
             return
         if pin.state == "waiting":
             meta = {**self.meta, "kind": pin.kind}
-            status = await self.client.add(pin.cid, self.name, await self.origins(), meta)
+            status = await self.client.add(pin.cid, self.pin_name, await self.origins(), meta)
             self._connect(status.delegates)
             # A pin sent again after "failed" keeps counting its checks; a new one starts over.
             attempts = pin.attempts if pin.request_id else 0
@@ -286,25 +294,24 @@ class RemotePinner:
         if saved is not None:
             self.state, self.last_error = saved.state, saved.last_error
 
-    async def run_scheduled(self) -> int:
-        """A scheduled run's turn (no background loop): work the whole due queue once,
-        backoff ignored (the schedule is the retry clock), probe when there was nothing to
-        send, and leave the state for the other containers' status."""
-        moved = await self.run_once(ignore_backoff=True)
+    async def run_until(self, deadline: float) -> int:
+        """A scheduled run's turn (no background loop): work the due queue once until
+        ``deadline``, backoff ignored (the schedule is the retry clock), probe when there was
+        nothing to send, and leave the state for the other containers' status."""
+        moved = await self.run_once(ignore_backoff=True, deadline=deadline)
         if not moved:
             await self.probe_if_quiet()
         self.save_state()
         return moved
 
-    async def run(self, idle_seconds: float = 1.0) -> None:
-        while True:
-            try:
-                if await self.run_once():
-                    continue
-                await self.probe_if_quiet()
-            except Exception:
-                log.exception("remote pins: unexpected error")
-            await sleep_until_woken(self._wake, idle_seconds)
+    async def step(self) -> Next:
+        if await self.run_once():
+            return Next.NOW
+        await self.probe_if_quiet()
+        return Next.IDLE
+
+    async def idle(self) -> None:
+        await sleep_until_woken(self._wake, self.idle_seconds)
 
     async def aclose(self) -> None:
         for task in list(self._connecting):

@@ -120,12 +120,12 @@ def serve(args: argparse.Namespace) -> int:
             daemon.pid,
             daemon.log_path,
         )
-    services = NodeServices.from_settings(settings)
-    if daemon is not None:
-        services.supervisor = DaemonSupervisor(daemon)
-        # uvicorn re-raises SIGTERM after its shutdown, so only lifespan shutdown runs reliably.
-        services.on_stop.append(daemon.stop)
-    services.on_stop.append(lock.release)
+    # uvicorn re-raises SIGTERM after its shutdown, so only lifespan shutdown runs reliably.
+    services = NodeServices.from_settings(
+        settings,
+        supervisor=DaemonSupervisor(daemon) if daemon is not None else None,
+        on_stop=[daemon.stop, lock.release] if daemon is not None else [lock.release],
+    )
     try:
         config = uvicorn.Config(
             create_app(services),

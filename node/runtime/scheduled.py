@@ -4,15 +4,19 @@ inside the invocation's remaining time.
 
 A Lambda cannot hold a pubsub subscription open, so it misses announcements; the schedule opens
 a short window on the remote daemon to hear head manifests and fetch what this node lacks.
+
+Each part does its share through the workers' one-pass entry, ``run_until(deadline)``.
 """
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 from node.network.listener import PubsubListener
 from node.network.sync import SETTLE_TIMEOUT
 from node.runtime.services import NodeServices
+from node.toolkit.worker import deadline_in
 from storage.errors import IpfsError
 
 log = logging.getLogger(__name__)
@@ -47,7 +51,8 @@ async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dic
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
-    delivered = await services.outbox.drain(started + outbox_budget(remaining_ms))
+    end = math.inf if remaining_ms is None else started + remaining_ms / 1000
+    delivered = await services.outbox.run_until(started + outbox_budget(remaining_ms))
     result: dict[str, Any] = {"outboxDelivered": delivered}
     left = None if remaining_ms is None else int(remaining_ms - (loop.time() - started) * 1000)
     window = listen_window(left)
@@ -62,10 +67,10 @@ async def run_scheduled(services: NodeServices, remaining_ms: int | None) -> dic
     result["outboxLeft"] = services.store.outbox.size()
     if services.remote_backfill is not None:
         # What the node held before PIN_SERVICE_URL was set, as much as the queue has room for.
-        result["remotePinsBackfilled"] = await services.remote_backfill.run_scheduled()
+        result["remotePinsBackfilled"] = await services.remote_backfill.run_until(end)
     if services.remote_pins is not None:
         # After the catch-up, so the pages it published are pinned at the service too.
-        result["remotePinsMoved"] = await services.remote_pins.run_scheduled()
+        result["remotePinsMoved"] = await services.remote_pins.run_until(end)
     return result
 
 
@@ -95,18 +100,21 @@ async def catch_up(
     """
     before = services.ingest.indexed
     services.syncer.resume()
-    listener = PubsubListener(services.ipfs, services.settings.boards, services.ingest)
-    listening = asyncio.create_task(listener.run())
-    deadline = asyncio.get_running_loop().time() + listen_seconds
+    # A listener of this run's own: what the window heard says nothing about the next one.
+    listener = PubsubListener(
+        services.ipfs, services.settings.boards, services.ingest, services.monitor
+    )
+    window = deadline_in(listen_seconds)
+    listening = asyncio.create_task(listener.run_until(window))
     try:
-        await asyncio.wait_for(services.heads.publish_all(), listen_seconds)
-        await asyncio.sleep(max(0.0, deadline - asyncio.get_running_loop().time()))
-    except TimeoutError:
-        pass
+        await services.heads.run_until(window)
+        await listening
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
-    await services.syncer.settle(SETTLE_TIMEOUT if walk_seconds is None else walk_seconds)
-    await services.replicator.drain(timeout=drain_seconds(listen_seconds))
+    await services.syncer.run_until(
+        deadline_in(SETTLE_TIMEOUT if walk_seconds is None else walk_seconds)
+    )
+    await services.replicator.run_until(deadline_in(drain_seconds(listen_seconds)))
     await services.peerbook.flush()
     return services.ingest.indexed - before

@@ -11,7 +11,7 @@ from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
 from node.protocol.announcement import message_announcement
-from node.runtime.services import rate_limiter
+from node.runtime.builders import rate_limiter
 from node.settings import Limits, Settings, SettingsError
 from node.toolkit.events import MessageBus
 from storage.ipfs import IpfsClient, PubsubMessage

@@ -183,11 +183,11 @@ async def test_pubsub_bad_input_is_a_counted_drop(ingest, name, caplog):
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
 
 
-async def test_a_drop_no_rule_foresaw_is_counted_without_a_traceback(ingest, caplog):
-    def broken_handler(*args):
+async def test_a_drop_no_rule_foresaw_is_counted_without_a_traceback(ingest, caplog, monkeypatch):
+    def broken_book(*args):
         raise KeyError("a bug, not bad input")
 
-    ingest.on_head = broken_handler
+    monkeypatch.setattr(ingest.peers, "seen", broken_book)
     head = json.dumps({"kind": "head", "board": "general", "cid": str(cid_for_bytes(b"x"))})
     with caplog.at_level(logging.INFO):
         result = ingest.receive(PubsubMessage(PEER, head.encode(), 1), "general")

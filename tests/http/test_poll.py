@@ -11,9 +11,9 @@ import pytest
 import websockets
 import websockets.sync.client
 
-from node.http.live_hub import MAX_LIVE_CLIENTS
 from node.http.live_hub import PAGE_SIZE as PAGE
 from node.http.poll import MAX_WAIT
+from node.settings import Limits
 from tests.http.conftest import hello, next_event, post
 from tests.support.processes import wait_until
 
@@ -86,7 +86,7 @@ async def test_a_poller_that_disconnects_gives_its_live_client_place_back(live_n
     """With every place taken, one of them by a long-poll, the poll's client going away frees
     its place at once, not when its ``wait`` would have ended."""
     since = poll(live_node.node, board="poll-slot", wait=0)["cursor"]
-    held = [(await hello(live_node.ws_url))[0] for _ in range(MAX_LIVE_CLIENTS - 1)]
+    held = [(await hello(live_node.ws_url))[0] for _ in range(Limits.live_clients - 1)]
     poller = socket.create_connection(("127.0.0.1", live_node.node.port))
     try:
         poller.sendall(

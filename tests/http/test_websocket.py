@@ -13,8 +13,9 @@ import websockets
 
 from crypto import NodeKey
 from node.http.live import CLOSE_TOO_SLOW, HEARTBEAT_SECONDS, SEND_TIMEOUT, TOO_SLOW_REASON
-from node.http.live_hub import MAX_LIVE_CLIENTS, PAGE_SIZE
+from node.http.live_hub import PAGE_SIZE
 from node.runtime.ports import free_port
+from node.settings import Limits
 from tests.http.conftest import hello, next_event, post
 from tests.support.processes import wait_until
 
@@ -102,7 +103,7 @@ async def test_an_idle_connection_gets_heartbeats(offline_node):
 async def test_connections_over_the_cap_are_refused_and_the_node_keeps_serving(live_node):
     held = []
     try:
-        for _ in range(MAX_LIVE_CLIENTS):
+        for _ in range(Limits.live_clients):
             held.append((await hello(live_node.ws_url))[0])
         async with websockets.connect(f"{live_node.ws_url}?board=general") as extra:
             with pytest.raises(websockets.ConnectionClosed):

@@ -5,6 +5,7 @@ the syncer, what is over it is dropped and counted against the peer that served 
 from crypto import NodeKey
 from node.guards.history_limit import HistoryLimit
 from node.protocol.manifest import build_manifest
+from node.toolkit.worker import deadline_in
 from tests.conftest import signed_envelope
 from tests.unit.test_sync_slots import KEY, another, setup  # noqa: F401  (the syncer fixture)
 
@@ -53,7 +54,7 @@ async def test_sync_drops_an_authors_messages_over_the_limit_and_counts_them(set
     others = [signed_envelope(other, f"other {i}", ts=T0 + i) for i in range(5)]
     head = store.put(build_manifest(KEY, "general", 0, 1, None, packed + later + others))
     syncer.offer(head, "general", "stuffing-peer")
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     stored = {m.envelope["content"] for m in db.messages.list_board("general", 100).messages}
     assert {m["content"] for m in later + others} <= stored
     assert len({m["content"] for m in packed} & stored) == 10

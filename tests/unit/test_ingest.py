@@ -7,6 +7,7 @@ import time
 import pytest
 
 from crypto import NodeKey, canonical_bytes, cid_for_bytes
+from node.domain_events import HelloHeard
 from node.network.ingest import Ingestor
 from node.network.peerbook import PeerBook
 from node.network.replicator import Replicator
@@ -36,8 +37,13 @@ def ingest(tmp_path):
     store = SqliteStore(tmp_path / "index.sqlite3")
     messages = CountingMessages(store.db)
     ipfs = IpfsClient("http://127.0.0.1:9")  # never called: replicas only queue here
-    ingestor = Ingestor(messages, MessageBus(), PeerBook(store.peers), Replicator(messages, ipfs))
-    ingestor.own_peer_id = "12D3KooWSelf"
+    ingestor = Ingestor(
+        messages,
+        MessageBus(),
+        PeerBook(store.peers),
+        Replicator(messages, ipfs),
+        own_peer_id=lambda: "12D3KooWSelf",
+    )
     yield ingestor
     store.close()
 
@@ -122,7 +128,7 @@ async def test_writes_are_batched_and_ingest_is_fast(ingest):
 
 async def test_hello_asks_for_heads_and_a_malformed_one_is_counted(ingest):
     asked: list[str] = []
-    ingest.on_hello = asked.append
+    ingest.events.subscribe(HelloHeard, lambda event: asked.append(event.board))
     assert (
         ingest.receive(msg(json.dumps({"kind": "hello", "board": "general"}).encode()), "general")
         == "hello"

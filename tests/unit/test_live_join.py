@@ -23,7 +23,7 @@ from tests.conftest import signed_envelope
 def services(tmp_path):
     """A node without background loops, whose daemon address answers nothing."""
     settings = Settings(ipfs_api=f"http://127.0.0.1:{free_port()}", data_dir=tmp_path)
-    services = NodeServices.from_settings(settings)
+    services = NodeServices.from_settings(settings, background=False)
     yield services
     services.store.close()
 
@@ -57,7 +57,7 @@ def store_now(services: NodeServices, verified: VerifiedEnvelope) -> None:
 @pytest.mark.parametrize("stored", ["before_the_backlog_read", "after_the_backlog_read"])
 def test_a_message_stored_while_a_client_joins_arrives_exactly_once(services, stored):
     key = NodeKey.generate()
-    client = TestClient(create_app(services, background=False))
+    client = TestClient(create_app(services))
     cursor = services.store.messages.latest_cursor("general") or ""
     racing = verify(signed_envelope(key, "stored while the client joins"), new_post=True)
     read_backlog = services.store.messages.list_since

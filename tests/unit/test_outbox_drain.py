@@ -44,7 +44,7 @@ async def test_drain_delivers_past_a_batch_of_refused_entries_trying_each_once(t
     cids = queue(store, 3 * BATCH)
     refused = set(cids[: BATCH + 1])  # the whole first batch and one more are refused
     pipeline = Pipeline(store, refused)
-    assert await OutboxWorker(pipeline, store.outbox).drain(far_future()) == 2 * BATCH - 1
+    assert await OutboxWorker(pipeline, store.outbox).run_until(far_future()) == 2 * BATCH - 1
     assert sorted(pipeline.attempts) == sorted(cids)
     assert {item.cid for item in store.outbox.due(2**62, 10 * BATCH)} == refused
     assert all(item.attempts == 1 for item in store.outbox.due(2**62, 10 * BATCH))
@@ -54,7 +54,9 @@ async def test_drain_stops_at_the_deadline_and_leaves_the_rest_queued(tmp_path):
     store = SqliteStore(tmp_path / "index.sqlite3")
     queue(store, 10)
     pipeline = Pipeline(store, set())
-    assert await OutboxWorker(pipeline, store.outbox).drain(asyncio.get_running_loop().time()) == 0
+    assert (
+        await OutboxWorker(pipeline, store.outbox).run_until(asyncio.get_running_loop().time()) == 0
+    )
     assert pipeline.attempts == [] and store.outbox.size() == 10
 
 
@@ -62,6 +64,6 @@ async def test_drain_stops_when_the_daemon_goes_down(tmp_path):
     store = SqliteStore(tmp_path / "index.sqlite3")
     cids = queue(store, BATCH + 10)
     pipeline = Pipeline(store, set(), down_after=BATCH + 3)
-    assert await OutboxWorker(pipeline, store.outbox).drain(far_future()) == BATCH + 2
+    assert await OutboxWorker(pipeline, store.outbox).run_until(far_future()) == BATCH + 2
     assert len(pipeline.attempts) == BATCH + 3
     assert store.outbox.size() == len(cids) - (BATCH + 2)

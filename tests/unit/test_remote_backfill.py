@@ -1,6 +1,7 @@
 """The remote-pin backfill's rules on a real SQLite store and the real queue (the service is the
 in-process fake of test_remote_pins; the real cluster is in tests/cluster)."""
 
+import math
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from node.http.network_health import network_health
 from node.protocol.envelope import now_ms
 from node.remote_pins.backfill import RemotePinBackfill
 from node.remote_pins.status import pin_service_health
+from node.toolkit.worker import run_forever
 from storage.cursors import encode_cursor
 from storage.ports.messages import NewMessage
 from storage.sqlite.store import SqliteStore
@@ -71,7 +73,7 @@ async def test_every_pinned_message_is_queued_once_replicas_only_when_asked(
     others = add_messages(store, user_key, 3, source="pubsub:12D3KooWpeer")
     waiting = add_messages(store, user_key, 2, pinned=False)  # still in the outbox: requested later
     filler = backfill(store, worker, replicas=replicas)
-    requested, complete = await filler.step(100)
+    requested, complete = await filler.advance(100)
     assert complete and filler.done
     assert requested == len(local) + (len(others) if replicas else 0)
     assert all(store.remote_pins.get(c).kind == "message" for c in local)
@@ -79,19 +81,19 @@ async def test_every_pinned_message_is_queued_once_replicas_only_when_asked(
         pin = store.remote_pins.get(cid)
         assert (pin is not None and pin.kind == "replica") if replicas else pin is None
     assert all(store.remote_pins.get(c) is None for c in waiting)
-    assert await filler.step(100) == (0, True), "the next pass starts after what it saw"
+    assert await filler.advance(100) == (0, True), "the next pass starts after what it saw"
 
 
 async def test_a_restarted_backfill_resumes_where_the_last_one_saved(store, worker, user_key):
     cids = add_messages(store, user_key, 10)
     first = backfill(store, worker)
-    assert await first.step(4) == (4, False) and not first.done
+    assert await first.advance(4) == (4, False) and not first.done
     assert sum(store.remote_pins.get(c) is not None for c in cids) == 4
     again = backfill(store, worker)  # a new process on the same store
-    assert await again.step(100) == (6, True)
+    assert await again.advance(100) == (6, True)
     assert all(store.remote_pins.get(c) is not None for c in cids)
     later = add_messages(store, user_key, 2)
-    assert await backfill(store, worker).step(100) == (2, True)
+    assert await backfill(store, worker).advance(100) == (2, True)
     assert all(store.remote_pins.get(c) is not None for c in later)
 
 
@@ -102,7 +104,7 @@ async def test_requests_are_idempotent_a_pinned_entry_stays_pinned(store, worker
     await worker.run_once(ignore_backoff=True)
     assert store.remote_pins.get(cid).state == "pinned"
     store.backfill.set_cursor("general", encode_cursor([0]))  # as if never walked
-    await backfill(store, worker).step(100)
+    await backfill(store, worker).advance(100)
     assert store.remote_pins.get(cid).state == "pinned"
 
 
@@ -111,26 +113,26 @@ async def test_a_saved_position_the_index_does_not_know_starts_the_board_over(
 ):
     cids = add_messages(store, user_key, 3)
     store.backfill.set_cursor("general", encode_cursor([10_000]))  # ahead of the board
-    assert await backfill(store, worker).step(100) == (3, True)
+    assert await backfill(store, worker).advance(100) == (3, True)
     assert all(store.remote_pins.get(c) is not None for c in cids)
 
 
 async def test_the_queue_never_holds_more_than_the_bound(store, worker, user_key):
     add_messages(store, user_key, 12)
     filler = backfill(store, worker, max_backlog=5)
-    assert await filler.run_scheduled() == 5
+    assert await filler.run_until(math.inf) == 5
     assert worker.open_entries() == 5 and filler.room() == 0
-    assert await filler.run_scheduled() == 0, "no room: nothing more this run"
+    assert await filler.run_until(math.inf) == 0, "no room: nothing more this run"
     await worker.run_once()  # the service takes them (queued) …
     await worker.run_once(ignore_backoff=True)  # … and says pinned: room again
     assert filler.room() == 5
-    assert await filler.run_scheduled() == 5
+    assert await filler.run_until(math.inf) == 5
 
 
 async def test_run_at_a_rate_ends_when_complete(store, worker, user_key):
     cids = add_messages(store, user_key, 6)
     filler = backfill(store, worker, rate=50.0)
-    await filler.run()
+    await run_forever(filler)
     assert filler.done and filler.requested == 6
     assert all(store.remote_pins.get(c) is not None for c in cids)
 
@@ -139,10 +141,10 @@ async def test_pages_are_offered_and_the_next_walk_stops_at_the_saved_sealed_pag
     sealed = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
     chain = Chain([PAGE_CID], sealed)
     filler = backfill(store, worker, chain)
-    assert await filler.step(10) == (1, True)
+    assert await filler.advance(10) == (1, True)
     assert store.remote_pins.get(PAGE_CID).kind == "manifest"
     assert store.backfill.sealed_page("general") == sealed
-    await backfill(store, worker, chain).step(10)
+    await backfill(store, worker, chain).advance(10)
     assert chain.untils == [None, sealed]
 
 
@@ -156,23 +158,23 @@ async def test_a_new_service_gets_everything_again_even_what_the_old_one_pinned(
     cids = add_messages(store, user_key, 3)
     old_service, new_service, third = FakeService(), FakeService(), FakeService()
     old = pinner(store, old_service.client(url="http://old"))
-    await backfill(store, old).step(100)
+    await backfill(store, old).advance(100)
     await settle(old)
     assert set(old_service.pins) == set(cids)
     assert all(store.remote_pins.get(c).state == "pinned" for c in cids)
 
     new = pinner(store, new_service.client(url="http://new"))
-    assert await backfill(store, new).step(100) == (3, True)
+    assert await backfill(store, new).advance(100) == (3, True)
     assert all(store.remote_pins.get(c).state == "waiting" for c in cids)
     await settle(new)
     assert set(new_service.pins) == set(cids)
-    assert await backfill(store, new).step(100) == (0, True), "that pass is over"
+    assert await backfill(store, new).advance(100) == (0, True), "that pass is over"
     assert all(store.remote_pins.get(c).state == "pinned" for c in cids)
 
     # A pass for a third service, cut short by a restart, goes on sending again.
     moved = pinner(store, third.client(url="http://third"))
-    assert await backfill(store, moved).step(1) == (1, False)
-    assert await backfill(store, moved).step(100) == (2, True)
+    assert await backfill(store, moved).advance(1) == (1, False)
+    assert await backfill(store, moved).advance(100) == (2, True)
     await settle(moved)
     assert set(third.pins) == set(cids)
 

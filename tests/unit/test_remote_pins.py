@@ -105,7 +105,7 @@ def pinner(store, client) -> RemotePinner:
         store.remote_pins,
         store.pin_service,
         client,
-        name="onusone",
+        pin_name="onusone",
         meta={"app": "onusone"},
         origins=origins,
         connect=connect,

@@ -21,6 +21,7 @@ from node.network.walk_scheduler import MAX_QUEUE
 from node.protocol.envelope import now_ms
 from node.protocol.manifest import PAGE_MESSAGES, build_manifest
 from node.toolkit.events import MessageBus
+from node.toolkit.worker import deadline_in
 from storage.errors import IpfsError
 from storage.ipfs import IpfsClient
 from storage.sqlite.store import SqliteStore
@@ -124,7 +125,7 @@ async def test_a_slow_peer_holds_one_slot_and_the_others_complete(setup):
     assert db.messages.count("general") == 3 * PAGE_MESSAGES
     status = syncer.status(["b1", "b2", "b3", "b4"])
     assert sum(board["walking"] for board in status.values()) == 1
-    await syncer.settle(0.1)
+    await syncer.run_until(deadline_in(0.1))
 
 
 async def test_the_queue_is_bounded_and_counts_what_it_drops(setup):
@@ -156,7 +157,7 @@ async def test_a_step_past_its_deadline_keeps_its_frontier(setup, monkeypatch):
     assert saved.gaps and saved.gaps[0].next == second and saved.gaps[0].seq == 1
     assert syncer.status(["general"])["general"]["caughtUp"] is False
     assert db.messages.count("general") == PAGE_MESSAGES
-    await syncer.settle(0.1)
+    await syncer.run_until(deadline_in(0.1))
 
 
 async def test_pages_older_than_the_horizon_are_not_walked(setup):
@@ -167,7 +168,7 @@ async def test_pages_older_than_the_horizon_are_not_walked(setup):
     recent = [signed_envelope(AUTHOR, f"recent {i}") for i in range(3)]
     head = store.put(build_manifest(KEY, "general", 1, now_ms(), first, recent, [first]))
     store_syncer.offer(head, "general", "peer")
-    assert await store_syncer.settle(5)
+    assert await store_syncer.run_until(deadline_in(5))
     assert db.messages.count("general") == 3
     assert store_syncer.status(["general"])["general"]["pagesPending"] == 0
 
@@ -188,14 +189,14 @@ async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontie
     store.slow.add(parse_cid(page3).to_bytes())
     syncer.offer(newest, "general", "peer")
     await wait_for(lambda: syncer.counters.pages_walked == 4)
-    await syncer.settle(0.1)  # stopped while fetching page 3: pages 7 to 4 walked
+    await syncer.run_until(deadline_in(0.1))  # stopped while fetching page 3: pages 7 to 4 walked
     store.slow.clear()
 
     again = another(store, syncer, db)  # restarted
     again.resume()
     again.offer(older, "general", "peer")  # the older head, delivered late
     again.offer(newest, "general", "peer")
-    assert await again.settle(5)
+    assert await again.run_until(deadline_in(5))
     assert db.messages.count("general") == 8 * PAGE_MESSAGES
     assert again.counters.pages_walked == 4  # pages 3 to 0, nothing twice
     assert again.status(["general"])["general"]["caughtUp"]
@@ -204,13 +205,13 @@ async def test_an_older_head_delivered_after_a_restart_does_not_lose_the_frontie
 async def test_a_chain_its_author_rebuilt_is_walked_whole(setup):
     store, syncer, db = setup
     syncer.offer(chain(store, "general", 3), "general", "peer")
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     # The author lost its chain and wrote a new one, later, from seq 0: fewer pages, other
     # messages. Its head has a lower seq than the one walked, but a newer ts.
     rebuilt = versions(store, "general", [1, 2])[-1]
     syncer.resume()
     syncer.offer(rebuilt, "general", "peer")
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     assert syncer.counters.pages_walked == 3 + 2
     assert db.messages.count("general") == 5 * PAGE_MESSAGES
 
@@ -223,5 +224,5 @@ async def test_a_head_announced_again_during_its_walk_is_walked_once(setup):
     await wait_for(lambda: store.stalled == 1)
     syncer.offer(head, "general", "peer")  # its next announcement, while we fetch it
     answer.set()
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     assert syncer.counters.pages_walked == 3

@@ -6,6 +6,7 @@ from node.guards import storage_budget
 from node.guards.storage_budget import MB, StorageBudget
 from node.network.frontier import Chain
 from node.protocol.manifest import PAGE_MESSAGES
+from node.toolkit.worker import deadline_in
 from tests.unit.test_sync_slots import another, chain, setup  # noqa: F401  (the syncer fixture)
 
 
@@ -20,7 +21,7 @@ async def test_a_page_refused_for_storage_leaves_its_chain_pending(
     syncer.ingest.budget = StorageBudget(used, None, budget_mb=1, min_free_disk_mb=0)
     head = chain(store, "general", 3)
     syncer.offer(head, "general", "peer")
-    await syncer.settle(5)
+    await syncer.run_until(deadline_in(5))
     assert db.messages.count("general") == PAGE_MESSAGES
     saved = Chain.from_json(db.frontiers.get("general", "peer"))
     assert not saved.complete and saved.gaps[0].seq == 1
@@ -30,6 +31,6 @@ async def test_a_page_refused_for_storage_leaves_its_chain_pending(
     syncer.ingest.budget = StorageBudget(used, None, budget_mb=0, min_free_disk_mb=0)
     again = another(store, syncer, db)  # restarted with room
     assert again.resume() == 1
-    assert await again.settle(5)
+    assert await again.run_until(deadline_in(5))
     assert db.messages.count("general") == 3 * PAGE_MESSAGES
     assert again.status(["general"])["general"]["pagesPending"] == 0

@@ -16,6 +16,7 @@ from node.network.frontier_store import FrontierStore
 from node.network.walk_scheduler import MAX_QUEUE, MAX_UNPROVEN
 from node.protocol.envelope import now_ms
 from node.protocol.manifest import PAGE_MESSAGES
+from node.toolkit.worker import deadline_in
 from tests.unit.test_sync_slots import (  # noqa: F401  (the syncer fixture)
     KEY,
     another,
@@ -32,7 +33,7 @@ async def test_heads_nobody_serves_do_not_hold_back_honest_peers(setup):  # noqa
     store.unserved_after = UNSERVED
     older, newer = versions(store, "known", [2, 4])
     syncer.offer(older, "known", "served-before")
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     syncer.resume()
 
     throwaway = [f"throwaway-{n}" for n in range(MAX_QUEUE + 50)]
@@ -62,7 +63,7 @@ async def test_heads_nobody_serves_do_not_hold_back_honest_peers(setup):  # noqa
     expired = next(p for p in throwaway if (p, "general") not in syncer.scheduler.records)
     syncer.offer(cid_for_bytes(b"another"), "general", expired)
     assert syncer.counters.unproven_dropped == dropped + 1
-    await syncer.settle(1)
+    await syncer.run_until(deadline_in(1))
     # Nothing of them was kept: the restarted node resumes nothing.
     assert another(store, syncer, db).resume() == 0
 
@@ -87,7 +88,7 @@ async def test_stalled_chains_give_up_their_places_to_a_new_chain(setup, monkeyp
     assert ("honest-new", "general") in records and len(records) == 4
     assert syncer.queued() == 3 and syncer.counters.queue_dropped == 1
     syncer.scheduler.concurrency = 4
-    assert await syncer.settle(5)
+    assert await syncer.run_until(deadline_in(5))
     assert db.messages.count("general") == 3 * PAGE_MESSAGES
 
 
@@ -97,7 +98,7 @@ async def test_a_chain_stalled_for_good_is_dropped_and_not_resumed(setup, monkey
     page = parse_cid(json.loads(store.blocks[head.to_bytes()])["prev"]).to_bytes()
     missing = store.blocks.pop(page)
     syncer.offer(head, "general", "peer")
-    await syncer.settle(5)  # its head walked, its next page served by nobody
+    await syncer.run_until(deadline_in(5))  # its head walked, its next page served by nobody
     saved = Chain.from_json(db.frontiers.get("general", "peer"))
     assert saved.gaps and saved.stalled_since
     assert another(store, syncer, db).resume() == 1  # stalled for less than a day
@@ -106,7 +107,7 @@ async def test_a_chain_stalled_for_good_is_dropped_and_not_resumed(setup, monkey
     restarted = another(store, syncer, db)
     assert restarted.resume() == 0
     restarted.offer(head, "general", "peer")  # its peer announces it again: tried once more
-    await restarted.settle(5)
+    await restarted.run_until(deadline_in(5))
     assert restarted.counters.chains_expired == 1
     saved = Chain.from_json(db.frontiers.get("general", "peer"))
     assert saved == Chain("peer", "general")
@@ -114,7 +115,7 @@ async def test_a_chain_stalled_for_good_is_dropped_and_not_resumed(setup, monkey
     store.blocks[page] = missing  # served again: the chain is walked whole
     restarted.resume()
     restarted.offer(head, "general", "peer")
-    assert await restarted.settle(5)
+    assert await restarted.run_until(deadline_in(5))
     assert db.messages.count("general") == 3 * PAGE_MESSAGES
 
 
