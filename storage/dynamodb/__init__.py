@@ -14,15 +14,6 @@ One table, overloaded keys (``pk`` only), two global secondary indexes:
   pinned one drops its ``gsi1`` keys, so the partition is the backlog, not the history;
 - counters: ``counter#board#<board>`` (next ``seq``, message count) and ``counter#all``.
 
-A message, its outbox or replica entry and the counters are written in one transaction
-conditioned on the message being new, so a duplicate changes nothing and counts stay exact
-without a Scan.
-
-Sequence numbers cannot be skipped by a reader: a message's ``seq`` is the board counter's
-next value, set in the same transaction on the condition that the counter still holds the
-value read (so sequence numbers are contiguous, and a seq is committed in order); concurrent
-writers that lose that race, or hit a ``TransactionConflict``, read again and retry with
-jittered backoff. ``list_since`` stops at a gap (a seq committed but not yet visible in the
-eventually consistent index) instead of stepping over it, unless the gap is older than
-``GAP_SECONDS`` (a hole left by an older version of this code).
+How a message is written with its outbox entry and counters, and why readers never skip a
+sequence number: ``storage/dynamodb/messages.py``.
 """
